@@ -1,0 +1,1 @@
+"""CAMS actions: one handler plus its parameter spec each, registered on a Registry."""

@@ -1,0 +1,39 @@
+"""The one mapping from sync failures to CAMS errors (cams.md §3.4)."""
+
+from __future__ import annotations
+
+import math
+
+from ..errors import ApiError, ServiceUnavailable, UpstreamRefused
+from ..graph.errors import GraphApiError, GraphError
+from ..services.sync import NoGraphToken
+
+# When Meta throttles without saying for how long, callers are asked to wait this long.
+DEFAULT_RETRY_AFTER = 60
+
+
+def _scrub(text: str, secrets: tuple[str | None, ...]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def upstream_error(exc: GraphError | NoGraphToken, *, blocked_for: float, secrets: tuple[str | None, ...]) -> ApiError:
+    """The CAMS error for a failed fetch; Meta's message never carries a token back out."""
+    if isinstance(exc, NoGraphToken):
+        return UpstreamRefused(f"Meta Graph API refused the request: {exc}.")
+    if isinstance(exc, GraphApiError):
+        if exc.rate_limited:
+            wait = math.ceil(blocked_for) if blocked_for > 0 else DEFAULT_RETRY_AFTER
+            return ServiceUnavailable(
+                f"Meta is rate limiting this WhatsApp Business Account (code {exc.code}); retry later.",
+                retry_after=wait,
+            )
+        if not exc.retryable:
+            return UpstreamRefused(
+                "Meta Graph API refused the request: "
+                f"code={exc.code}, subcode={exc.subcode}, message={_scrub(exc.message, secrets)}, "
+                f"fbtrace_id={exc.fbtrace_id}"
+            )
+    return ServiceUnavailable()

@@ -1,0 +1,114 @@
+"""The composition root: Settings in, a wired application out. Nothing is built at import time."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
+
+from .actions.phone_numbers import PhoneNumberActions
+from .config import Settings
+from .db.accounts import AccountStore
+from .db.engine import create_engine
+from .db.nonces import DatabaseNonceStore
+from .db.spaces import SpaceStore
+from .graph.client import GraphClient
+from .ratelimit import RateLimiter, build_rate_limiter
+from .rpc.gateway import GatewayPorts, IpNetwork, create_gateway_app
+from .rpc.registry import Registry
+from .secretbox import SecretBox, load_or_create_key
+from .services.authorization import Authorizer
+from .services.sync import SyncService
+from .services.throttle import AccountThrottle, parse_rate_overrides
+
+
+@dataclass
+class Container:
+    """Every long-lived object of one process."""
+
+    settings: Settings
+    engine: AsyncEngine
+    box: SecretBox
+    accounts: AccountStore
+    spaces: SpaceStore
+    graph: GraphClient
+    sync: SyncService
+    limiter: RateLimiter
+    registry: Registry
+
+    async def aclose(self) -> None:
+        await self.graph.aclose()
+        await self.limiter.close()
+        await self.engine.dispose()
+
+
+def secret_box(settings: Settings) -> SecretBox:
+    """The deployment's SecretBox: OPENCAMS_SECRET_KEY, or the key generated in the data directory."""
+    if settings.secret_key is not None:
+        return SecretBox(settings.secret_key.get_secret_value())
+    return SecretBox(load_or_create_key(settings.data_dir))
+
+
+def trusted_networks(text: str) -> tuple[IpNetwork, ...]:
+    """Parse OPENCAMS_TRUSTED_PROXIES; ValueError names the bad entry."""
+    networks = []
+    for entry in filter(None, (e.strip() for e in text.split(","))):
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise ValueError(f"OPENCAMS_TRUSTED_PROXIES: {entry!r} is not an address or CIDR") from None
+    return tuple(networks)
+
+
+def build_container(settings: Settings) -> Container:
+    """Wire stores, clients and actions for `settings`."""
+    box = secret_box(settings)
+    engine = create_engine(settings.effective_database_url, pool_size=settings.db_pool_size)
+    accounts = AccountStore(engine, box)
+    spaces = SpaceStore(engine, box)
+    graph = GraphClient(
+        settings.graph_url,
+        settings.graph_version,
+        connect_timeout=settings.graph_connect_timeout,
+        read_timeout=settings.graph_read_timeout,
+        deadline=settings.sync_deadline,
+    )
+    token = settings.graph_token.get_secret_value() if settings.graph_token else None
+    sync = SyncService(spaces, graph, default_token=token)
+    registry = Registry()
+    PhoneNumberActions(accounts, spaces, sync).register(registry)
+    limiter = build_rate_limiter(settings.redis_url, settings.rate_limit_on_redis_failure)
+    return Container(settings, engine, box, accounts, spaces, graph, sync, limiter, registry)
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """The ASGI application; `opencams serve` runs it as a uvicorn factory in every worker."""
+    settings = settings or Settings()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    container = build_container(settings)
+    ports = GatewayPorts(
+        registry=container.registry,
+        credentials=container.accounts,
+        nonces=DatabaseNonceStore(container.engine),
+        throttle=AccountThrottle(container.limiter, parse_rate_overrides(settings.rate_limits)),
+        subscriptions=container.accounts,
+        authorizer=Authorizer(),
+        clock=time.time,
+        trusted_proxies=trusted_networks(settings.trusted_proxies),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        await container.aclose()
+
+    app = create_gateway_app(ports)
+    app.router.lifespan_context = lifespan
+    app.state.container = container
+    return app

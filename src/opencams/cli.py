@@ -1,0 +1,294 @@
+"""The `opencams` command: serve, graph-emulator, demo, and the admin tools (Typer + Rich)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+from typer.exceptions import TyperException
+
+from .config import Settings
+
+T = TypeVar("T")
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
+admin = typer.Typer(no_args_is_help=True, help="Manage accounts, AccessKeys, spaces and the database.")
+account_cmd = typer.Typer(no_args_is_help=True, help="Accounts.")
+accesskey_cmd = typer.Typer(no_args_is_help=True, help="AccessKeys.")
+space_cmd = typer.Typer(no_args_is_help=True, help="Customer spaces.")
+db_cmd = typer.Typer(no_args_is_help=True, help="Database schema.")
+app.add_typer(admin, name="admin")
+admin.add_typer(account_cmd, name="account")
+admin.add_typer(accesskey_cmd, name="accesskey")
+admin.add_typer(space_cmd, name="space")
+admin.add_typer(db_cmd, name="db")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON object instead of a table.")]
+console = Console()
+
+
+class CliError(Exception):
+    """A one-line error for the operator; exit code 2."""
+
+
+def settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise CliError(f"bad configuration: OPENCAMS_{str(first['loc'][0]).upper()}: {first['msg']}") from None
+
+
+def prepare(cfg: Settings) -> None:
+    """Create the data directory and, when configured, migrate the database to head."""
+    from .db.migrate import upgrade
+
+    cfg.data_dir.mkdir(parents=True, exist_ok=True)
+    if cfg.should_auto_migrate:
+        upgrade(cfg.effective_database_url)
+
+
+def run(fn: Callable[[Any], Awaitable[T]]) -> T:
+    """Run an admin coroutine against a migrated database, closing everything after."""
+    from .bootstrap import build_container
+
+    cfg = settings()
+    prepare(cfg)
+
+    async def main() -> T:
+        container = build_container(cfg)
+        try:
+            return await fn(container)
+        finally:
+            await container.aclose()
+
+    return asyncio.run(main())
+
+
+def show(rows: Sequence[dict[str, Any]], as_json: bool, *, key: str | None = None) -> None:
+    """Print rows as a table, or as JSON (one object, or {key: [objects]} for lists)."""
+    if as_json:
+        payload: Any = {key: list(rows)} if key else rows[0]
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        return
+    table = Table()
+    columns = list(rows[0]) if rows else []
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*("" if row[c] is None else str(row[c]) for c in columns))
+    console.print(table)
+
+
+# --- serve, emulator, demo -------------------------------------------------------------------
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8080,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes sharing the port.")] = 1,
+) -> None:
+    """Run the CAMS API server."""
+    import uvicorn
+
+    cfg = settings()
+    # Once, in the parent, before any worker opens the database.
+    prepare(cfg)
+    uvicorn.run(
+        "opencams.bootstrap:create_app", factory=True, host=host, port=port, workers=workers,
+        log_level=cfg.log_level.lower(), access_log=False,
+    )
+
+
+@app.command("graph-emulator")
+def graph_emulator(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 9000,
+    fixture: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="State JSON to load.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed for probabilistic faults.")] = None,
+) -> None:
+    """Run the built-in emulator of Meta's Graph API phone-number endpoints."""
+    from .emulator.server import serve as serve_emulator
+
+    serve_emulator(host, port, fixture, seed)
+
+
+@app.command()
+def demo() -> None:
+    """Start the emulator and the server, sync a space through the official SDK, print it, stop."""
+    from .demo import run_demo
+
+    run_demo(console)
+
+
+# --- admin -----------------------------------------------------------------------------------
+
+
+def _account_row(a: Any) -> dict[str, Any]:
+    return {"AccountId": a.id, "Name": a.name, "CamsEnabled": a.cams_enabled, "QueueDelivery": a.queue_delivery}
+
+
+@account_cmd.command("create")
+def account_create(
+    name: Annotated[str, typer.Option(help="Display name of the account.")],
+    no_cams: Annotated[bool, typer.Option("--no-cams", help="Create it without the cams product.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create an account (subscribed to cams unless --no-cams)."""
+    if not name.strip() or len(name) > 128:
+        raise CliError("--name must be 1 to 128 characters")
+    account = run(lambda c: c.accounts.create_account(name, cams_enabled=not no_cams))
+    show([_account_row(account)], as_json)
+
+
+def _set_account(account: str, as_json: bool, **values: bool) -> None:
+    result = run(lambda c: c.accounts.update_account(account, **values))
+    show([_account_row(result)], as_json)
+
+
+@account_cmd.command("subscribe")
+def account_subscribe(account: Annotated[str, typer.Option(help="Account id.")], as_json: JsonOpt = False) -> None:
+    """Enable the cams product for an account."""
+    _set_account(account, as_json, cams_enabled=True)
+
+
+@account_cmd.command("unsubscribe")
+def account_unsubscribe(account: Annotated[str, typer.Option(help="Account id.")], as_json: JsonOpt = False) -> None:
+    """Disable the cams product (calls then get Product.Unsubscript)."""
+    _set_account(account, as_json, cams_enabled=False)
+
+
+@account_cmd.command("queues")
+def account_queues(
+    account: Annotated[str, typer.Option(help="Account id.")],
+    enable: Annotated[bool, typer.Option("--enable/--disable", help="Queue delivery on or off.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Turn queue delivery on or off (StatusQueue/UpQueue appear on its numbers)."""
+    _set_account(account, as_json, queue_delivery=enable)
+
+
+@account_cmd.command("list")
+def account_list(as_json: JsonOpt = False) -> None:
+    """List accounts."""
+    accounts = run(lambda c: c.accounts.list_accounts())
+    show([_account_row(a) for a in accounts], as_json, key="Accounts")
+
+
+@accesskey_cmd.command("create")
+def accesskey_create(account: Annotated[str, typer.Option(help="Account id.")], as_json: JsonOpt = False) -> None:
+    """Create an AccessKey; its secret is shown only now."""
+    key = run(lambda c: c.accounts.create_access_key(account))
+    show([{"AccessKeyId": key.id, "AccessKeySecret": key.secret, "AccountId": key.account_id}], as_json)
+
+
+def _set_key(access_key_id: str, active: bool, as_json: bool) -> None:
+    run(lambda c: c.accounts.set_access_key_active(access_key_id, active))
+    show([{"AccessKeyId": access_key_id, "Status": "Active" if active else "Inactive"}], as_json)
+
+
+@accesskey_cmd.command("disable")
+def accesskey_disable(access_key_id: Annotated[str, typer.Option("--id", help="AccessKeyId.")], as_json: JsonOpt = False) -> None:
+    """Disable an AccessKey (calls then get InvalidAccessKeyId.Inactive)."""
+    _set_key(access_key_id, False, as_json)
+
+
+@accesskey_cmd.command("enable")
+def accesskey_enable(access_key_id: Annotated[str, typer.Option("--id", help="AccessKeyId.")], as_json: JsonOpt = False) -> None:
+    """Enable an AccessKey again."""
+    _set_key(access_key_id, True, as_json)
+
+
+def _check_url(option: str, value: str | None) -> None:
+    if value is not None and not value.startswith(("http://", "https://")):
+        raise CliError(f"{option} must start with http:// or https://")
+
+
+def _space_row(s: Any) -> dict[str, Any]:
+    return {
+        "CustSpaceId": s.id,
+        "AccountId": s.account_id,
+        "WabaId": s.waba_id,
+        "StatusCallbackUrl": s.status_callback_url,
+        "UpCallbackUrl": s.up_callback_url,
+        "LastSyncAt": s.last_sync_at.isoformat() if s.last_sync_at else None,
+        "LastSyncCode": s.last_sync_code,
+    }
+
+
+@space_cmd.command("create")
+def space_create(
+    account: Annotated[str, typer.Option(help="Account id.")],
+    waba_id: Annotated[str, typer.Option("--waba-id", help="WhatsApp Business Account id at Meta.")],
+    graph_token: Annotated[str | None, typer.Option(help="Meta token for this space (stored encrypted).")] = None,
+    status_callback_url: Annotated[str | None, typer.Option(help="Default status-report URL for its numbers.")] = None,
+    up_callback_url: Annotated[str | None, typer.Option(help="Default inbound-message URL for its numbers.")] = None,
+    space_id: Annotated[str | None, typer.Option("--space-id", help="Use this CustSpaceId instead of a new one.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a customer space bound to a WABA."""
+    if not waba_id.isdigit() or len(waba_id) > 32:
+        raise CliError("--waba-id must be Meta's numeric WABA id")
+    if space_id is not None and not (0 < len(space_id) <= 64 and space_id.isprintable() and " " not in space_id):
+        raise CliError("--space-id must be 1 to 64 printable characters without spaces")
+    _check_url("--status-callback-url", status_callback_url)
+    _check_url("--up-callback-url", up_callback_url)
+
+    async def create(c: Any) -> Any:
+        await c.accounts.get_account(account)
+        if space_id is not None and await c.spaces.find_space(space_id) is not None:
+            raise CliError(f"space {space_id} already exists")
+        return await c.spaces.create_space(
+            account, waba_id, graph_token=graph_token, status_callback_url=status_callback_url,
+            up_callback_url=up_callback_url, space_id=space_id,
+        )
+
+    show([_space_row(run(create))], as_json)
+
+
+@space_cmd.command("list")
+def space_list(account: Annotated[str, typer.Option(help="Account id.")], as_json: JsonOpt = False) -> None:
+    """List an account's spaces with their last sync outcome."""
+
+    async def spaces(c: Any) -> Any:
+        await c.accounts.get_account(account)
+        return await c.spaces.list_spaces(account)
+
+    show([_space_row(s) for s in run(spaces)], as_json, key="Spaces")
+
+
+@db_cmd.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Option(help="Target revision.")] = "head") -> None:
+    """Migrate the database schema (run before restarting on a new version)."""
+    from .db.migrate import upgrade
+
+    upgrade(settings().effective_database_url, revision)
+    console.print(f"database at {revision}")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point: every operator mistake is one line on stderr and exit code 2."""
+    from .db.accounts import NotFound
+
+    try:
+        app(args=list(argv) if argv is not None else None, standalone_mode=False)
+    except typer.Abort:
+        sys.exit(130)
+    except TyperException as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            # Invoked with no subcommand: the message is the help text itself.
+            sys.stderr.write(exc.format_message() + "\n")
+        else:
+            sys.stderr.write(f"opencams: error: {exc.format_message()}\n")
+        sys.exit(exc.exit_code)
+    except (CliError, NotFound) as exc:
+        sys.stderr.write(f"opencams: error: {exc}\n")
+        sys.exit(2)

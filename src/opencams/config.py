@@ -1,0 +1,78 @@
+"""Settings from OPENCAMS_* environment variables (pydantic-settings); built by callers, never at import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    return Path.home() / ".local" / "share" / "opencams"
+
+
+class Settings(BaseSettings):
+    """Every knob of a deployment; the README's configuration reference is generated from it."""
+
+    model_config = SettingsConfigDict(env_prefix="OPENCAMS_", extra="ignore")
+
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        description="Directory for the embedded SQLite database and the generated secret key.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the database (postgresql+asyncpg://...); SQLite in data_dir when unset.",
+    )
+    db_pool_size: int = Field(default=10, ge=1, description="Connection pool size per process (PostgreSQL).")
+    auto_migrate: bool | None = Field(
+        default=None,
+        description="Run migrations when the server starts; default on for SQLite, off otherwise.",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Deployment key that encrypts stored secrets; generated into data_dir when unset.",
+    )
+    graph_url: str = Field(default="https://graph.facebook.com", description="Base URL of Meta's Graph API.")
+    graph_version: str = Field(default="v23.0", pattern=r"^v[0-9]+\.[0-9]+$", description="Graph API version.")
+    graph_token: SecretStr | None = Field(
+        default=None, description="System-user token for Meta, used for spaces without their own token."
+    )
+    graph_connect_timeout: float = Field(default=3.0, gt=0, description="Seconds to connect to Meta.")
+    graph_read_timeout: float = Field(default=10.0, gt=0, description="Seconds to wait for one Meta answer.")
+    sync_deadline: float = Field(
+        default=10.0, gt=0, description="Total seconds one sync may spend on Meta, retries included."
+    )
+    redis_url: str | None = Field(
+        default=None, description="Redis URL shared by all processes (rate limits, nonces); in-process when unset."
+    )
+    rate_limits: str = Field(
+        default="",
+        description="Per-action rate limit overrides, e.g. 'ChatappSyncPhoneNumber=10/s,Other=5/s'.",
+    )
+    rate_limit_on_redis_failure: Literal["reject", "local"] = Field(
+        default="reject",
+        description="When Redis is unreachable: 'reject' answers ServiceUnavailable, 'local' limits per process.",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or CIDRs whose X-Forwarded-For is believed for acs:SourceIp.",
+    )
+    log_level: str = Field(default="INFO", description="Logging level.")
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured URL, or the embedded SQLite file in data_dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'opencams.db'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+    @property
+    def should_auto_migrate(self) -> bool:
+        return self.auto_migrate if self.auto_migrate is not None else self.is_sqlite

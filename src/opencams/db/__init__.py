@@ -1,0 +1,1 @@
+"""SQL storage: tables, engine, migrations and the repositories; all SQL lives here."""

@@ -1,0 +1,115 @@
+"""Accounts and their AccessKeys: creation, subscription, activation, credential lookup."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ..ids import new_access_key_id, new_access_key_secret, new_account_id
+from ..principal import Credential, Principal
+from ..secretbox import SecretBox
+from .tables import access_keys, accounts
+
+
+class NotFound(LookupError):
+    """The named account, key or space does not exist."""
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    id: str
+    name: str
+    cams_enabled: bool
+    queue_delivery: bool
+
+
+@dataclass(frozen=True, slots=True)
+class NewAccessKey:
+    id: str
+    secret: str
+    account_id: str
+
+
+class AccountStore:
+    """All SQL about accounts and AccessKeys."""
+
+    def __init__(self, engine: AsyncEngine, box: SecretBox) -> None:
+        self.engine = engine
+        self.box = box
+
+    async def create_account(self, name: str, *, cams_enabled: bool = True) -> Account:
+        account = Account(new_account_id(), name, cams_enabled, False)
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                accounts.insert().values(
+                    id=account.id, name=name, cams_enabled=cams_enabled, queue_delivery=False,
+                    created_at=datetime.now(UTC),
+                )
+            )
+        return account
+
+    async def get_account(self, account_id: str) -> Account:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(accounts).where(accounts.c.id == account_id))).first()
+        if row is None:
+            raise NotFound(f"account {account_id} does not exist")
+        return Account(row.id, row.name, row.cams_enabled, row.queue_delivery)
+
+    async def list_accounts(self) -> list[Account]:
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(select(accounts).order_by(accounts.c.created_at))).all()
+        return [Account(r.id, r.name, r.cams_enabled, r.queue_delivery) for r in rows]
+
+    async def update_account(
+        self, account_id: str, *, cams_enabled: bool | None = None, queue_delivery: bool | None = None
+    ) -> Account:
+        values = {
+            k: v for k, v in {"cams_enabled": cams_enabled, "queue_delivery": queue_delivery}.items() if v is not None
+        }
+        async with self.engine.begin() as conn:
+            result = await conn.execute(update(accounts).where(accounts.c.id == account_id).values(**values))
+        if result.rowcount == 0:
+            raise NotFound(f"account {account_id} does not exist")
+        return await self.get_account(account_id)
+
+    async def is_subscribed(self, account_id: str) -> bool:
+        async with self.engine.connect() as conn:
+            enabled = await conn.scalar(select(accounts.c.cams_enabled).where(accounts.c.id == account_id))
+        return bool(enabled)
+
+    async def create_access_key(self, account_id: str) -> NewAccessKey:
+        await self.get_account(account_id)
+        key = NewAccessKey(new_access_key_id(), new_access_key_secret(), account_id)
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                access_keys.insert().values(
+                    id=key.id, account_id=account_id, secret_enc=self.box.seal(key.secret), active=True,
+                    created_at=datetime.now(UTC),
+                )
+            )
+        return key
+
+    async def set_access_key_active(self, access_key_id: str, active: bool) -> None:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(access_keys).where(access_keys.c.id == access_key_id).values(active=active)
+            )
+        if result.rowcount == 0:
+            raise NotFound(f"AccessKey {access_key_id} does not exist")
+
+    async def get_credential(self, access_key_id: str) -> Credential | None:
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(access_keys.c.secret_enc, access_keys.c.active, access_keys.c.account_id).where(
+                        access_keys.c.id == access_key_id
+                    )
+                )
+            ).first()
+        if row is None:
+            return None
+        principal = Principal(account_id=row.account_id, kind="root", access_key_id=access_key_id)
+        return Credential(access_key_id, self.box.open(row.secret_enc), row.active, principal)

@@ -1,0 +1,225 @@
+"""Customer spaces and their phone numbers: creation, listing, and the atomic apply of a sync."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from ..domain.phone_numbers import MetaNumber, StoredNumber
+from ..ids import new_space_id
+from ..secretbox import SecretBox
+from .accounts import NotFound
+from .dialect import upsert
+from .tables import phone_numbers, spaces
+
+# Columns a sync may overwrite; the CAMS-side settings (callback URLs) are deliberately absent.
+_META_COLUMNS = (
+    "position",
+    "display_phone_number",
+    "verified_name",
+    "status",
+    "quality_rating",
+    "code_verification_status",
+    "name_status",
+    "new_name_status",
+    "messaging_limit_tier",
+    "portfolio_messaging_limit",
+    "is_official",
+    "node",
+    "sync_generation",
+    "synced_at",
+    "removed_at",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Space:
+    id: str
+    account_id: str
+    waba_id: str
+    graph_token: str | None
+    status_callback_url: str | None
+    up_callback_url: str | None
+    last_sync_at: datetime | None
+    last_sync_code: str | None
+    last_sync_message: str | None
+
+
+def _stored(row: Any) -> StoredNumber:
+    meta = MetaNumber(
+        id=row.phone_number_id,
+        display_phone_number=row.display_phone_number,
+        verified_name=row.verified_name,
+        status=row.status,
+        quality_rating=row.quality_rating,
+        code_verification_status=row.code_verification_status,
+        name_status=row.name_status,
+        new_name_status=row.new_name_status,
+        messaging_limit_tier=row.messaging_limit_tier,
+        portfolio_messaging_limit=row.portfolio_messaging_limit,
+        is_official=row.is_official,
+    )
+    return StoredNumber(meta, row.status_callback_url, row.up_callback_url)
+
+
+class SpaceStore:
+    """All SQL about customer spaces and their numbers."""
+
+    def __init__(self, engine: AsyncEngine, box: SecretBox) -> None:
+        self.engine = engine
+        self.box = box
+
+    def _space(self, row: Any) -> Space:
+        token = self.box.open(row.graph_token_enc) if row.graph_token_enc else None
+        return Space(
+            row.id, row.account_id, row.waba_id, token, row.status_callback_url, row.up_callback_url,
+            row.last_sync_at, row.last_sync_code, row.last_sync_message,
+        )
+
+    async def create_space(
+        self,
+        account_id: str,
+        waba_id: str,
+        *,
+        graph_token: str | None = None,
+        status_callback_url: str | None = None,
+        up_callback_url: str | None = None,
+        space_id: str | None = None,
+    ) -> Space:
+        space_id = space_id or new_space_id()
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                spaces.insert().values(
+                    id=space_id, account_id=account_id, waba_id=waba_id,
+                    graph_token_enc=self.box.seal(graph_token) if graph_token else None,
+                    status_callback_url=status_callback_url, up_callback_url=up_callback_url,
+                    created_at=datetime.now(UTC), sync_generation=0,
+                )
+            )
+        return await self.get_space(space_id)
+
+    async def get_space(self, space_id: str) -> Space:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(spaces).where(spaces.c.id == space_id))).first()
+        if row is None:
+            raise NotFound(f"space {space_id} does not exist")
+        return self._space(row)
+
+    async def find_space(self, space_id: str) -> Space | None:
+        try:
+            return await self.get_space(space_id)
+        except NotFound:
+            return None
+
+    async def list_spaces(self, account_id: str) -> list[Space]:
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(spaces).where(spaces.c.account_id == account_id).order_by(spaces.c.created_at, spaces.c.id)
+                )
+            ).all()
+        return [self._space(r) for r in rows]
+
+    async def list_numbers(self, space_id: str, *, include_removed: bool = False) -> list[StoredNumber]:
+        async with self.engine.connect() as conn:
+            return await self._numbers(conn, space_id, include_removed=include_removed)
+
+    async def _numbers(self, conn: AsyncConnection, space_id: str, *, include_removed: bool = False) -> list[StoredNumber]:
+        query = select(phone_numbers).where(phone_numbers.c.space_id == space_id)
+        if not include_removed:
+            query = query.where(phone_numbers.c.removed_at.is_(None))
+        rows = (await conn.execute(query.order_by(phone_numbers.c.position, phone_numbers.c.phone_number_id))).all()
+        return [_stored(r) for r in rows]
+
+    async def set_number_callbacks(
+        self, space_id: str, phone_number_id: str, *, status_callback_url: str | None, up_callback_url: str | None
+    ) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(phone_numbers)
+                .where(phone_numbers.c.space_id == space_id, phone_numbers.c.phone_number_id == phone_number_id)
+                .values(status_callback_url=status_callback_url, up_callback_url=up_callback_url)
+            )
+
+    async def apply_sync(
+        self, space_id: str, nodes: Sequence[tuple[MetaNumber, dict[str, Any]]], fetch_started_at: float
+    ) -> list[StoredNumber]:
+        """Store one complete fetch in one transaction and return the space's numbers after it.
+
+        A fetch that started before the one already stored is not applied: the newer data stays.
+        Numbers absent from the fetch are marked removed; returning ones keep their old settings.
+        """
+        now = datetime.now(UTC)
+        async with self.engine.begin() as conn:
+            query = select(spaces).where(spaces.c.id == space_id)
+            if conn.dialect.name == "postgresql":
+                # Serialises syncs of one space across processes; SQLite's BEGIN IMMEDIATE already does.
+                query = query.with_for_update()
+            space = (await conn.execute(query)).first()
+            if space is None:
+                raise NotFound(f"space {space_id} does not exist")
+            if space.fetch_started_at is not None and fetch_started_at < space.fetch_started_at:
+                return await self._numbers(conn, space_id)
+            generation = space.sync_generation + 1
+            rows = [
+                {
+                    "space_id": space_id,
+                    "phone_number_id": meta.id,
+                    "position": position,
+                    "display_phone_number": meta.display_phone_number,
+                    "verified_name": meta.verified_name,
+                    "status": meta.status,
+                    "quality_rating": meta.quality_rating,
+                    "code_verification_status": meta.code_verification_status,
+                    "name_status": meta.name_status,
+                    "new_name_status": meta.new_name_status,
+                    "messaging_limit_tier": meta.messaging_limit_tier,
+                    "portfolio_messaging_limit": meta.portfolio_messaging_limit,
+                    "is_official": meta.is_official,
+                    "node": json.dumps(node, separators=(",", ":"), sort_keys=True),
+                    # A new number takes the space's defaults; an existing one keeps its own (not in _META_COLUMNS).
+                    "status_callback_url": space.status_callback_url,
+                    "up_callback_url": space.up_callback_url,
+                    "sync_generation": generation,
+                    "first_seen_at": now,
+                    "synced_at": now,
+                    "removed_at": None,
+                }
+                for position, (meta, node) in enumerate(nodes)
+            ]
+            if rows:
+                stmt = upsert(conn.dialect.name, phone_numbers, ("space_id", "phone_number_id"), _META_COLUMNS)
+                await conn.execute(stmt, rows)
+            await conn.execute(
+                update(phone_numbers)
+                .where(
+                    phone_numbers.c.space_id == space_id,
+                    phone_numbers.c.sync_generation != generation,
+                    phone_numbers.c.removed_at.is_(None),
+                )
+                .values(removed_at=now)
+            )
+            await conn.execute(
+                update(spaces)
+                .where(spaces.c.id == space_id)
+                .values(
+                    sync_generation=generation, fetch_started_at=fetch_started_at, last_sync_at=now,
+                    last_sync_code="OK", last_sync_message=None,
+                )
+            )
+            return await self._numbers(conn, space_id)
+
+    async def record_sync_failure(self, space_id: str, code: str, message: str) -> None:
+        """Remember the last sync's outcome without touching the stored numbers."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(spaces)
+                .where(spaces.c.id == space_id)
+                .values(last_sync_at=datetime.now(UTC), last_sync_code=code, last_sync_message=message[:500])
+            )

@@ -1,0 +1,175 @@
+"""The API error tree: every error a client can see, with its CAMS code, HTTP status and message.
+
+    ApiError
+     ├── gateway errors (wire and authentication, alibaba-rpc.md §5)
+     ├── CAMS business errors (Product.Unsubscript, Ram.PermissionDeny, ...)
+     └── upstream errors (ERR-FB-001, ServiceUnavailable)
+
+Only `rpc.envelope` turns these into response bodies.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ApiError(Exception):
+    """An error answered to the client with `code`, `http_status` and `message`.
+
+    Subclasses set the three as class attributes; `missing_parameter` and `invalid_parameter`
+    build instances whose code is only known at run time.
+    """
+
+    code: str = "InternalError"
+    http_status: int = 500
+    message: str = "The request processing has failed due to some unknown error."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        code: str | None = None,
+        http_status: int | None = None,
+        retry_after: int | None = None,
+    ) -> None:
+        if message is not None:
+            self.message = message
+        if code is not None:
+            self.code = code
+        if http_status is not None:
+            self.http_status = http_status
+        self.retry_after = retry_after
+        super().__init__(self.message)
+
+    def extra_body(self) -> dict[str, Any]:
+        """Fields added to the error envelope beyond the standard five."""
+        return {}
+
+
+def _error(code: str, status: int, message: str) -> type[ApiError]:
+    # A compact way to declare the many fixed-text errors; each stays a distinct class
+    # so handlers can raise and tests can catch them by type.
+    return type(code.replace(".", ""), (ApiError,), {"code": code, "http_status": status, "message": message})
+
+
+# --- wire -----------------------------------------------------------------------------------
+InvalidActionNotFound = _error(
+    "InvalidAction.NotFound", 404, "Specified api is not found, please check your url and method."
+)
+InvalidVersion = _error("InvalidVersion", 400, "Specified parameter Version is not valid.")
+UnsupportedHTTPMethod = _error(
+    "UnsupportedHTTPMethod", 400, "This http method is not supported."
+)
+# --- authentication -------------------------------------------------------------------------
+AccessKeyNotFound = _error("InvalidAccessKeyId.NotFound", 404, "Specified access key is not found.")
+AccessKeyInactive = _error("InvalidAccessKeyId.Inactive", 400, "Specified access key is disabled.")
+SignatureNonceUsed = _error("SignatureNonceUsed", 400, "Specified signature nonce was used already.")
+TimestampExpired = _error(
+    "InvalidTimeStamp.Expired", 400, "Specified time stamp or date value is expired."
+)
+TimestampFormat = _error(
+    "InvalidTimeStamp.Format", 400, "Specified time stamp or date value is not well formatted."
+)
+InvalidSignatureMethod = _error(
+    "InvalidSignatureMethod", 400, "Specified signature method is not supported."
+)
+InvalidSignatureVersion = _error(
+    "InvalidSignatureVersion", 400, "Specified signature version is not supported."
+)
+ContentSha256Mismatch = _error(
+    "InvalidContentSha256", 400, "Specified x-acs-content-sha256 does not match the request body."
+)
+SecurityTokenExpired = _error("InvalidSecurityToken.Expired", 400, "Specified SecurityToken is expired.")
+SecurityTokenMalformed = _error(
+    "InvalidSecurityToken.Malformed", 400, "Specified SecurityToken is malformed."
+)
+SecurityTokenMismatch = _error(
+    "InvalidSecurityToken.MismatchWithAccessKey",
+    400,
+    "Specified SecurityToken mismatch with the AccessKey.",
+)
+MissingSecurityToken = _error(
+    "MissingSecurityToken", 400, "SecurityToken is mandatory for this action."
+)
+
+
+class SignatureDoesNotMatch(ApiError):
+    """The signature differs from the server's; the message carries the server's string to sign.
+
+    The legacy Python SDK splits this message on ':' and compares part [1] with its own
+    string to sign, so the prefix must stay exactly as Alibaba's gateway writes it.
+    """
+
+    code = "SignatureDoesNotMatch"
+    http_status = 400
+    message = "Specified signature is not matched with our calculation."
+    PREFIX = "Specified signature is not matched with our calculation. server string to sign is:"
+
+    def __init__(self, string_to_sign: str) -> None:
+        super().__init__(self.PREFIX + string_to_sign)
+
+
+class IncompleteSignature(ApiError):
+    """The Authorization header or the signature parameters are missing a part."""
+
+    code = "IncompleteSignature"
+    http_status = 400
+    message = "The request signature does not conform to Aliyun standards."
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"{IncompleteSignature.message} {detail}")
+
+
+# --- CAMS business ---------------------------------------------------------------------------
+ProductUnsubscribed = _error(
+    "Product.Unsubscript", 400, "You have not subscribed to the specified product."
+)
+LimitControl = _error("System.LimitControl", 400, "The system is under flow control.")
+UnknownResourceOwner = _error(
+    "Unknown.ResourceOwnerId", 400, "The resource does not belong to the current user."
+)
+
+
+class PermissionDenied(ApiError):
+    """RAM refused the call; carries Alibaba's AccessDeniedDetail object."""
+
+    code = "Ram.PermissionDeny"
+    http_status = 400
+    message = "You are not authorized to perform the operation."
+
+    def __init__(self, detail: dict[str, str]) -> None:
+        super().__init__()
+        self.detail = detail
+
+    def extra_body(self) -> dict[str, Any]:
+        return {"AccessDeniedDetail": self.detail}
+
+
+# --- server / upstream -----------------------------------------------------------------------
+InternalError = _error(
+    "InternalError", 500, "The request processing has failed due to some unknown error."
+)
+ServiceUnavailable = _error(
+    "ServiceUnavailable", 503, "The request has failed due to a temporary failure of the server."
+)
+
+
+class UpstreamRefused(ApiError):
+    """Meta refused the call for a reason a retry cannot fix (token, permission, unknown WABA)."""
+
+    code = "ERR-FB-001"
+    http_status = 400
+    message = "Meta Graph API refused the request."
+
+
+def missing_parameter(name: str) -> ApiError:
+    """`Missing<Name>`, as Alibaba's gateway names a missing mandatory parameter."""
+    return ApiError(f"{name} is mandatory for this action.", code=f"Missing{name}", http_status=400)
+
+
+def invalid_parameter(name: str, why: str = "") -> ApiError:
+    """`InvalidParameter` naming the parameter, and why when it helps the caller."""
+    suffix = f" {why}" if why else ""
+    return ApiError(
+        f"Specified parameter {name} is not valid.{suffix}", code="InvalidParameter", http_status=400
+    )

@@ -1,0 +1,1 @@
+"""Meta Graph API client for WhatsApp Business phone numbers."""

@@ -1,0 +1,83 @@
+"""Graph failures, typed by what the caller should do about them (meta-graph.md §4).
+
+    GraphError
+     ├── GraphApiError        Meta answered its error envelope (code, subcode, fbtrace_id...)
+     ├── GraphTransportError  no usable answer: timeout, refused or dropped connection
+     └── GraphProtocolError   an answer that is not the JSON Meta documents
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+# Meta's "retry with backoff" codes; 4/17/32/80007 are budget blocks: waiting, not retrying, helps.
+RETRYABLE_CODES = frozenset({1, 2, 131000, 131016})
+RATE_LIMIT_CODES = frozenset({4, 17, 32, 80007})
+
+
+class GraphError(Exception):
+    """Any failure to get phone numbers from Meta."""
+
+    retryable: bool = False
+
+
+class GraphApiError(GraphError):
+    """Meta's error envelope, parsed."""
+
+    def __init__(
+        self,
+        *,
+        http_status: int,
+        code: int | None,
+        subcode: int | None,
+        type: str | None,
+        message: str,
+        fbtrace_id: str | None,
+        is_transient: bool,
+    ) -> None:
+        self.http_status = http_status
+        self.code = code
+        self.subcode = subcode
+        self.type = type
+        self.message = message
+        self.fbtrace_id = fbtrace_id
+        self.is_transient = is_transient
+        super().__init__(f"Graph error {code}/{subcode}: {message} (fbtrace_id {fbtrace_id})")
+
+    @classmethod
+    def from_envelope(cls, http_status: int, error: Mapping[str, Any]) -> GraphApiError:
+        def as_int(value: Any) -> int | None:
+            return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+        return cls(
+            http_status=http_status,
+            code=as_int(error.get("code")),
+            subcode=as_int(error.get("error_subcode")),
+            type=error.get("type") if isinstance(error.get("type"), str) else None,
+            message=str(error.get("message") or "no message"),
+            fbtrace_id=error.get("fbtrace_id") if isinstance(error.get("fbtrace_id"), str) else None,
+            is_transient=error.get("is_transient") is True,
+        )
+
+    @property
+    def rate_limited(self) -> bool:
+        return self.code in RATE_LIMIT_CODES
+
+    @property
+    def retryable(self) -> bool:  # type: ignore[override]
+        if self.rate_limited:
+            return False
+        return self.code in RETRYABLE_CODES or self.is_transient or self.http_status >= 500
+
+
+class GraphTransportError(GraphError):
+    """Meta could not be reached or did not answer in time."""
+
+    retryable = True
+
+
+class GraphProtocolError(GraphError):
+    """Meta's answer was not the JSON it documents (truncated, malformed, wrong shape)."""
+
+    retryable = True

@@ -1,0 +1,1 @@
+"""The Alibaba Cloud RPC wire layer: signatures, request parsing, envelopes, action registry."""

@@ -1,0 +1,67 @@
+"""Per-account, per-action call limits: which rate applies, and the CAMS answer when it is exceeded."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping
+from typing import Protocol
+
+from ..errors import LimitControl, ServiceUnavailable
+from ..ratelimit import Rate, RateLimiter, RateLimitUnavailable
+from ..rpc.registry import ActionSpec
+
+log = logging.getLogger("opencams.ratelimit")
+
+
+class AccountRates(Protocol):
+    """Operator-set per-account rates."""
+
+    async def rate_for(self, account_id: str, action: str) -> Rate | None: ...
+
+
+def parse_rate_overrides(text: str) -> dict[str, Rate]:
+    """`Action=10/s,Other=5/s` -> {action: Rate}; ValueError naming the bad entry."""
+    rates: dict[str, Rate] = {}
+    for entry in filter(None, (e.strip() for e in text.split(","))):
+        action, sep, rate = entry.partition("=")
+        if not sep or not action.strip():
+            raise ValueError(f"rate limit entry {entry!r} must look like Action=10/s")
+        rates[action.strip()] = Rate.parse(rate.strip())
+    return rates
+
+
+class AccountThrottle:
+    """Admits a call if the account is under the action's rate; RAM users and STS share it."""
+
+    def __init__(
+        self,
+        limiter: RateLimiter,
+        overrides: Mapping[str, Rate],
+        account_rates: AccountRates | None = None,
+    ) -> None:
+        self.limiter = limiter
+        self.overrides = dict(overrides)
+        self.account_rates = account_rates
+
+    async def rate_for(self, account_id: str, action: ActionSpec) -> Rate | None:
+        if self.account_rates is not None:
+            custom = await self.account_rates.rate_for(account_id, action.name)
+            if custom is not None:
+                return custom
+        if action.name in self.overrides:
+            return self.overrides[action.name]
+        return Rate.parse(action.rate_limit) if action.rate_limit else None
+
+    async def admit(self, account_id: str, action: ActionSpec) -> None:
+        rate = await self.rate_for(account_id, action)
+        if rate is None:
+            return
+        try:
+            admission = await self.limiter.hit(f"{account_id}:{action.name}", rate)
+        except RateLimitUnavailable:
+            raise ServiceUnavailable(retry_after=1) from None
+        if not admission.allowed:
+            raise LimitControl(retry_after=max(1, math.ceil(admission.retry_after)))
+
+
