@@ -23,7 +23,7 @@ from ..errors import (
     missing_parameter,
 )
 from ..principal import Credential, Principal
-from .request import RpcRequest, V1Auth, V3Auth, parse_credentials
+from .request import RpcRequest, V1Auth, V3Auth, parse_credentials, require_complete
 from .signature import (
     payload_hash,
     signatures_equal,
@@ -70,8 +70,7 @@ def expected_string_to_sign(req: RpcRequest, auth: V3Auth | V1Auth) -> str:
             req.query,
             req.headers,
             auth.signed_headers,
-            # The real body's hash, not the header's claim: a changed body must fail the signature.
-            payload_hash(auth.algorithm, req.body),
+            (req.headers.get("x-acs-content-sha256") or [""])[0],
         )
         return v3_string_to_sign(auth.algorithm, canonical)
     return v1_string_to_sign(req.method, [*req.query, *req.form])
@@ -110,15 +109,21 @@ async def authenticate(
         raise AccessKeyNotFound()
     if not cred.active:
         raise AccessKeyInactive()
-    now = clock()
-    _check_sts(cred, auth.security_token, now)
     string_to_sign = expected_string_to_sign(req, auth)
     if not signatures_equal(_sign(auth, cred.secret, string_to_sign), auth.signature):
         raise SignatureDoesNotMatch(string_to_sign)
+    # The signature covers the body only through x-acs-content-sha256, so the claim must be true.
+    if isinstance(auth, V3Auth) and not signatures_equal(
+        payload_hash(auth.algorithm, req.body), (req.headers.get("x-acs-content-sha256") or [""])[0].lower()
+    ):
+        raise SignatureDoesNotMatch(string_to_sign)
+    require_complete(req, auth)
+    now = clock()
     if abs(now - parse_timestamp(auth.timestamp)) > TIMESTAMP_WINDOW:
         raise TimestampExpired()
     # Nonces are scoped to the AccessKey and kept a little longer than the window, so a request
     # cannot be replayed while its timestamp is still accepted.
     if not await nonces.use_nonce(f"{auth.access_key_id}:{auth.nonce}", 2 * TIMESTAMP_WINDOW):
         raise SignatureNonceUsed()
+    _check_sts(cred, auth.security_token, now)
     return cred.principal

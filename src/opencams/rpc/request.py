@@ -80,9 +80,8 @@ class RpcRequest:
 def _decode_pairs(raw: str, what: str) -> list[tuple[str, str]]:
     try:
         # Form rules (+ is a space): the new SDK writes '+', the legacy one '%20' (alibaba-rpc.md §1.1).
-        return parse_qsl(raw, keep_blank_values=True, errors="strict", max_num_fields=MAX_FIELDS)
-    except UnicodeDecodeError:
-        raise invalid_parameter(what, "It is not valid UTF-8 once percent-decoded.") from None
+        # Bad UTF-8 becomes U+FFFD, so such a request fails its signature rather than being parsed oddly.
+        return parse_qsl(raw, keep_blank_values=True, errors="replace", max_num_fields=MAX_FIELDS)
     except ValueError:
         raise invalid_parameter(what, f"It holds more than {MAX_FIELDS} parameters.") from None
 
@@ -107,17 +106,16 @@ def parse_request(
     form: list[tuple[str, str]] = []
     ctype = (hdrs.get("content-type") or [""])[0].lower()
     if body and ctype.startswith("application/x-www-form-urlencoded"):
-        try:
-            form = _decode_pairs(body.decode("utf-8"), "Body")
-        except UnicodeDecodeError:
-            raise invalid_parameter("Body", "It is not valid UTF-8.") from None
+        form = _decode_pairs(body.decode("utf-8", errors="replace"), "Body")
     v3 = (hdrs.get("authorization") or [""])[0].startswith("ACS3-")
+    header_action = (hdrs.get("x-acs-action") or [None])[0]
+    header_version = (hdrs.get("x-acs-version") or [None])[0]
     if v3:
-        action = (hdrs.get("x-acs-action") or [None])[0]
-        version = (hdrs.get("x-acs-version") or [None])[0]
+        action, version = header_action, header_version
     else:
-        action = _first(query, "Action") or _first(form, "Action")
-        version = _first(query, "Version") or _first(form, "Version")
+        # V1 names them in the parameters; SDKs also send the x-acs-* headers, used as a fallback.
+        action = _first(query, "Action") or _first(form, "Action") or header_action
+        version = _first(query, "Version") or _first(form, "Version") or header_version
     if not action:
         raise missing_parameter("Action")
     if not version:
@@ -155,45 +153,57 @@ def _parse_authorization(value: str) -> V3Auth | ApiError:
 
 
 def parse_credentials(req: RpcRequest) -> V3Auth | V1Auth:
-    """Find the signature scheme and its parts; raise the gateway error for what is missing."""
+    """Find the signature scheme and what is needed to check the signature.
+
+    Only the parts without which no signature can be computed are required here; the rest is
+    checked by `require_complete` once the signature matched, so a tampered request is always
+    reported as a signature mismatch rather than as whatever part the tampering removed.
+    """
     authz = (req.headers.get("authorization") or [""])[0]
     if authz.startswith("ACS3-"):
         parsed = _parse_authorization(authz)
         if isinstance(parsed, ApiError):
             raise parsed
-        signed = set(parsed.signed_headers)
+        return V3Auth(
+            algorithm=parsed.algorithm,
+            access_key_id=parsed.access_key_id,
+            signed_headers=parsed.signed_headers,
+            signature=parsed.signature,
+            timestamp=(req.headers.get("x-acs-date") or [""])[0],
+            nonce=(req.headers.get("x-acs-signature-nonce") or [""])[0],
+            security_token=(req.headers.get("x-acs-security-token") or [None])[0],
+        )
+    pairs = [*req.query, *req.form]
+    if _first(pairs, "Signature") is None and _first(pairs, "AccessKeyId") is None:
+        raise IncompleteSignature("There is neither an Authorization header nor a Signature parameter.")
+    for name in ("AccessKeyId", "Signature"):
+        if not _first(pairs, name):
+            raise missing_parameter(name)
+    return V1Auth(
+        access_key_id=_first(pairs, "AccessKeyId") or "",
+        signature=_first(pairs, "Signature") or "",
+        timestamp=_first(pairs, "Timestamp") or "",
+        nonce=_first(pairs, "SignatureNonce") or "",
+        security_token=_first(pairs, "SecurityToken"),
+    )
+
+
+def require_complete(req: RpcRequest, auth: V3Auth | V1Auth) -> None:
+    """Raise the gateway error for a signature part that is missing or unsupported."""
+    if isinstance(auth, V3Auth):
+        signed = set(auth.signed_headers)
         present_acs = {h for h in req.headers if h.startswith("x-acs-")}
         for name in sorted(present_acs | set(V3_REQUIRED_SIGNED)):
             if name not in req.headers:
                 raise IncompleteSignature(f"The header {name} is missing.")
             if name not in signed:
                 raise IncompleteSignature(f"The header {name} is not in SignedHeaders.")
-        return V3Auth(
-            algorithm=parsed.algorithm,
-            access_key_id=parsed.access_key_id,
-            signed_headers=parsed.signed_headers,
-            signature=parsed.signature,
-            timestamp=req.headers["x-acs-date"][0],
-            nonce=req.headers["x-acs-signature-nonce"][0],
-            security_token=(req.headers.get("x-acs-security-token") or [None])[0],
-        )
+        return
     pairs = [*req.query, *req.form]
-    if _first(pairs, "Signature") is None and _first(pairs, "AccessKeyId") is None:
-        raise IncompleteSignature("There is neither an Authorization header nor a Signature parameter.")
-    values: dict[str, str] = {}
-    for name in ("AccessKeyId", "Signature", "SignatureMethod", "SignatureVersion", "SignatureNonce", "Timestamp"):
-        value = _first(pairs, name)
-        if not value:
+    for name in ("SignatureMethod", "SignatureVersion", "SignatureNonce", "Timestamp"):
+        if not _first(pairs, name):
             raise missing_parameter(name)
-        values[name] = value
-    if values["SignatureMethod"] != V1_METHOD:
+    if _first(pairs, "SignatureMethod") != V1_METHOD:
         raise InvalidSignatureMethod()
-    if values["SignatureVersion"] != V1_VERSION:
+    if _first(pairs, "SignatureVersion") != V1_VERSION:
         raise InvalidSignatureVersion()
-    return V1Auth(
-        access_key_id=values["AccessKeyId"],
-        signature=values["Signature"],
-        timestamp=values["Timestamp"],
-        nonce=values["SignatureNonce"],
-        security_token=_first(pairs, "SecurityToken"),
-    )
