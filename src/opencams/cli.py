@@ -103,8 +103,13 @@ def serve(
     # Once, in the parent, before any worker opens the database.
     prepare(cfg)
     uvicorn.run(
-        "opencams.bootstrap:create_app", factory=True, host=host, port=port, workers=workers,
-        log_level=cfg.log_level.lower(), access_log=False,
+        "opencams.bootstrap:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=cfg.log_level.lower(),
+        access_log=False,
     )
 
 
@@ -126,14 +131,19 @@ def demo() -> None:
     """Start the emulator and the server, sync a space through the official SDK, print it, stop."""
     from .demo import run_demo
 
-    run_demo(console)
+    run_demo(Console(width=max(console.width, 120)))
 
 
 # --- admin -----------------------------------------------------------------------------------
 
 
 def _account_row(a: Any) -> dict[str, Any]:
-    return {"AccountId": a.id, "Name": a.name, "CamsEnabled": a.cams_enabled, "QueueDelivery": a.queue_delivery}
+    return {
+        "AccountId": a.id,
+        "Name": a.name,
+        "CamsEnabled": a.cams_enabled,
+        "QueueDelivery": a.queue_delivery,
+    }
 
 
 @account_cmd.command("create")
@@ -196,13 +206,17 @@ def _set_key(access_key_id: str, active: bool, as_json: bool) -> None:
 
 
 @accesskey_cmd.command("disable")
-def accesskey_disable(access_key_id: Annotated[str, typer.Option("--id", help="AccessKeyId.")], as_json: JsonOpt = False) -> None:
+def accesskey_disable(
+    access_key_id: Annotated[str, typer.Option("--id", help="AccessKeyId.")], as_json: JsonOpt = False
+) -> None:
     """Disable an AccessKey (calls then get InvalidAccessKeyId.Inactive)."""
     _set_key(access_key_id, False, as_json)
 
 
 @accesskey_cmd.command("enable")
-def accesskey_enable(access_key_id: Annotated[str, typer.Option("--id", help="AccessKeyId.")], as_json: JsonOpt = False) -> None:
+def accesskey_enable(
+    access_key_id: Annotated[str, typer.Option("--id", help="AccessKeyId.")], as_json: JsonOpt = False
+) -> None:
     """Enable an AccessKey again."""
     _set_key(access_key_id, True, as_json)
 
@@ -231,7 +245,9 @@ def space_create(
     graph_token: Annotated[str | None, typer.Option(help="Meta token for this space (stored encrypted).")] = None,
     status_callback_url: Annotated[str | None, typer.Option(help="Default status-report URL for its numbers.")] = None,
     up_callback_url: Annotated[str | None, typer.Option(help="Default inbound-message URL for its numbers.")] = None,
-    space_id: Annotated[str | None, typer.Option("--space-id", help="Use this CustSpaceId instead of a new one.")] = None,
+    space_id: Annotated[
+        str | None, typer.Option("--space-id", help="Use this CustSpaceId instead of a new one.")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Create a customer space bound to a WABA."""
@@ -247,8 +263,12 @@ def space_create(
         if space_id is not None and await c.spaces.find_space(space_id) is not None:
             raise CliError(f"space {space_id} already exists")
         return await c.spaces.create_space(
-            account, waba_id, graph_token=graph_token, status_callback_url=status_callback_url,
-            up_callback_url=up_callback_url, space_id=space_id,
+            account,
+            waba_id,
+            graph_token=graph_token,
+            status_callback_url=status_callback_url,
+            up_callback_url=up_callback_url,
+            space_id=space_id,
         )
 
     show([_space_row(run(create))], as_json)

@@ -46,7 +46,8 @@ class Settings(BaseSettings):
         default=10.0, gt=0, description="Total seconds one sync may spend on Meta, retries included."
     )
     redis_url: str | None = Field(
-        default=None, description="Redis URL shared by all processes (rate limits, nonces); in-process when unset."
+        default=None,
+        description="Redis URL shared by all processes (rate limits, nonces); in-process when unset.",
     )
     rate_limits: str = Field(
         default="",

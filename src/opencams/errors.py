@@ -57,40 +57,26 @@ InvalidActionNotFound = _error(
     "InvalidAction.NotFound", 404, "Specified api is not found, please check your url and method."
 )
 InvalidVersion = _error("InvalidVersion", 400, "Specified parameter Version is not valid.")
-UnsupportedHTTPMethod = _error(
-    "UnsupportedHTTPMethod", 400, "This http method is not supported."
-)
+UnsupportedHTTPMethod = _error("UnsupportedHTTPMethod", 400, "This http method is not supported.")
 # --- authentication -------------------------------------------------------------------------
 AccessKeyNotFound = _error("InvalidAccessKeyId.NotFound", 404, "Specified access key is not found.")
 AccessKeyInactive = _error("InvalidAccessKeyId.Inactive", 400, "Specified access key is disabled.")
 SignatureNonceUsed = _error("SignatureNonceUsed", 400, "Specified signature nonce was used already.")
-TimestampExpired = _error(
-    "InvalidTimeStamp.Expired", 400, "Specified time stamp or date value is expired."
-)
-TimestampFormat = _error(
-    "InvalidTimeStamp.Format", 400, "Specified time stamp or date value is not well formatted."
-)
-InvalidSignatureMethod = _error(
-    "InvalidSignatureMethod", 400, "Specified signature method is not supported."
-)
-InvalidSignatureVersion = _error(
-    "InvalidSignatureVersion", 400, "Specified signature version is not supported."
-)
+TimestampExpired = _error("InvalidTimeStamp.Expired", 400, "Specified time stamp or date value is expired.")
+TimestampFormat = _error("InvalidTimeStamp.Format", 400, "Specified time stamp or date value is not well formatted.")
+InvalidSignatureMethod = _error("InvalidSignatureMethod", 400, "Specified signature method is not supported.")
+InvalidSignatureVersion = _error("InvalidSignatureVersion", 400, "Specified signature version is not supported.")
 ContentSha256Mismatch = _error(
     "InvalidContentSha256", 400, "Specified x-acs-content-sha256 does not match the request body."
 )
 SecurityTokenExpired = _error("InvalidSecurityToken.Expired", 400, "Specified SecurityToken is expired.")
-SecurityTokenMalformed = _error(
-    "InvalidSecurityToken.Malformed", 400, "Specified SecurityToken is malformed."
-)
+SecurityTokenMalformed = _error("InvalidSecurityToken.Malformed", 400, "Specified SecurityToken is malformed.")
 SecurityTokenMismatch = _error(
     "InvalidSecurityToken.MismatchWithAccessKey",
     400,
     "Specified SecurityToken mismatch with the AccessKey.",
 )
-MissingSecurityToken = _error(
-    "MissingSecurityToken", 400, "SecurityToken is mandatory for this action."
-)
+MissingSecurityToken = _error("MissingSecurityToken", 400, "SecurityToken is mandatory for this action.")
 
 
 class SignatureDoesNotMatch(ApiError):
@@ -121,13 +107,10 @@ class IncompleteSignature(ApiError):
 
 
 # --- CAMS business ---------------------------------------------------------------------------
-ProductUnsubscribed = _error(
-    "Product.Unsubscript", 400, "You have not subscribed to the specified product."
-)
+ProductUnsubscribed = _error("Product.Unsubscript", 400, "You have not subscribed to the specified product.")
 LimitControl = _error("System.LimitControl", 400, "The system is under flow control.")
-UnknownResourceOwner = _error(
-    "Unknown.ResourceOwnerId", 400, "The resource does not belong to the current user."
-)
+UnknownResourceOwner = _error("Unknown.ResourceOwnerId", 400, "The resource does not belong to the current user.")
+PhoneNumberNotBound = _error("ERR-OPERATION-MAAP-0065", 400, "The phone number is not bound to this customer space.")
 
 
 class PermissionDenied(ApiError):
@@ -146,9 +129,7 @@ class PermissionDenied(ApiError):
 
 
 # --- server / upstream -----------------------------------------------------------------------
-InternalError = _error(
-    "InternalError", 500, "The request processing has failed due to some unknown error."
-)
+InternalError = _error("InternalError", 500, "The request processing has failed due to some unknown error.")
 ServiceUnavailable = _error(
     "ServiceUnavailable", 503, "The request has failed due to a temporary failure of the server."
 )
@@ -170,6 +151,4 @@ def missing_parameter(name: str) -> ApiError:
 def invalid_parameter(name: str, why: str = "") -> ApiError:
     """`InvalidParameter` naming the parameter, and why when it helps the caller."""
     suffix = f" {why}" if why else ""
-    return ApiError(
-        f"Specified parameter {name} is not valid.{suffix}", code="InvalidParameter", http_status=400
-    )
+    return ApiError(f"Specified parameter {name} is not valid.{suffix}", code="InvalidParameter", http_status=400)

@@ -8,8 +8,8 @@ from typing import Any
 
 from ..db.accounts import AccountStore
 from ..db.spaces import Space, SpaceStore
-from ..domain.phone_numbers import Queues, StoredNumber, to_cams
-from ..errors import UnknownResourceOwner
+from ..domain.phone_numbers import Queues, StoredNumber, digits_only, to_cams
+from ..errors import PhoneNumberNotBound, UnknownResourceOwner, invalid_parameter
 from ..graph.errors import GraphApiError
 from ..rpc.registry import Invocation, Param, Registry
 from ..services.sync import SyncFailed, SyncService
@@ -68,9 +68,7 @@ class PhoneNumberActions:
         }
 
     def register(self, registry: Registry) -> None:
-        @registry.action(
-            "ChatappSyncPhoneNumber", params=(CUST_SPACE_ID,), rate_limit="10/s", access_level="update"
-        )
+        @registry.action("ChatappSyncPhoneNumber", params=(CUST_SPACE_ID,), rate_limit="10/s", access_level="update")
         async def chatapp_sync_phone_number(
             inv: Invocation, *, cust_space_id: str, resource_owner_id: int | None, **_: Any
         ) -> dict[str, Any]:
@@ -92,10 +90,65 @@ class PhoneNumberActions:
             ),
         )
         async def query_chatapp_phone_numbers(
-            inv: Invocation, *, cust_space_id: str, status: str | None, resource_owner_id: int | None, **_: Any
+            inv: Invocation,
+            *,
+            cust_space_id: str,
+            status: str | None,
+            resource_owner_id: int | None,
+            **_: Any,
         ) -> dict[str, Any]:
             space = await self.owned_space(inv, cust_space_id, resource_owner_id)
             numbers = await self.spaces.list_numbers(space.id)
             if status:
                 numbers = [n for n in numbers if n.meta.status == status]
             return await self.render(space, numbers)
+
+        @registry.action(
+            "UpdatePhoneWebhook",
+            params=(
+                Param("CustSpaceId", "string", required=True, max_length=64),
+                Param("PhoneNumber", "string", required=True, max_length=32),
+                Param("StatusCallbackUrl", "string", max_length=1024),
+                Param("UpCallbackUrl", "string", max_length=1024),
+                Param("HttpFlag", "string", max_length=1),
+            ),
+            access_level="update",
+        )
+        async def update_phone_webhook(
+            inv: Invocation,
+            *,
+            cust_space_id: str,
+            phone_number: str,
+            status_callback_url: str | None,
+            up_callback_url: str | None,
+            http_flag: str | None,
+            resource_owner_id: int | None,
+            **_: Any,
+        ) -> dict[str, Any]:
+            space = await self.owned_space(inv, cust_space_id, resource_owner_id)
+            for name, url in (("StatusCallbackUrl", status_callback_url), ("UpCallbackUrl", up_callback_url)):
+                if url is not None and not url.startswith(("http://", "https://")):
+                    raise invalid_parameter(name, "It must start with http:// or https://.")
+            if http_flag not in (None, "Y", "N"):
+                raise invalid_parameter("HttpFlag", "It must be Y or N.")
+            wanted = digits_only(phone_number)
+            number = next(
+                (
+                    n
+                    for n in await self.spaces.list_numbers(space.id)
+                    if n.meta.display_phone_number and digits_only(n.meta.display_phone_number) == wanted
+                ),
+                None,
+            )
+            if number is None or not wanted:
+                raise PhoneNumberNotBound()
+            if http_flag == "N":
+                # HTTP delivery off: the number keeps no callback URLs.
+                status_url, up_url = None, None
+            else:
+                status_url = status_callback_url if status_callback_url is not None else number.status_callback_url
+                up_url = up_callback_url if up_callback_url is not None else number.up_callback_url
+            await self.spaces.set_number_callbacks(
+                space.id, number.meta.id, status_callback_url=status_url, up_callback_url=up_url
+            )
+            return {"Code": "OK", "Message": "OK", "Success": True}

@@ -45,7 +45,10 @@ class AccountStore:
         async with self.engine.begin() as conn:
             await conn.execute(
                 accounts.insert().values(
-                    id=account.id, name=name, cams_enabled=cams_enabled, queue_delivery=False,
+                    id=account.id,
+                    name=name,
+                    cams_enabled=cams_enabled,
+                    queue_delivery=False,
                     created_at=datetime.now(UTC),
                 )
             )
@@ -86,7 +89,10 @@ class AccountStore:
         async with self.engine.begin() as conn:
             await conn.execute(
                 access_keys.insert().values(
-                    id=key.id, account_id=account_id, secret_enc=self.box.seal(key.secret), active=True,
+                    id=key.id,
+                    account_id=account_id,
+                    secret_enc=self.box.seal(key.secret),
+                    active=True,
                     created_at=datetime.now(UTC),
                 )
             )

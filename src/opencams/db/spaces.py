@@ -78,8 +78,15 @@ class SpaceStore:
     def _space(self, row: Any) -> Space:
         token = self.box.open(row.graph_token_enc) if row.graph_token_enc else None
         return Space(
-            row.id, row.account_id, row.waba_id, token, row.status_callback_url, row.up_callback_url,
-            row.last_sync_at, row.last_sync_code, row.last_sync_message,
+            row.id,
+            row.account_id,
+            row.waba_id,
+            token,
+            row.status_callback_url,
+            row.up_callback_url,
+            row.last_sync_at,
+            row.last_sync_code,
+            row.last_sync_message,
         )
 
     async def create_space(
@@ -96,10 +103,14 @@ class SpaceStore:
         async with self.engine.begin() as conn:
             await conn.execute(
                 spaces.insert().values(
-                    id=space_id, account_id=account_id, waba_id=waba_id,
+                    id=space_id,
+                    account_id=account_id,
+                    waba_id=waba_id,
                     graph_token_enc=self.box.seal(graph_token) if graph_token else None,
-                    status_callback_url=status_callback_url, up_callback_url=up_callback_url,
-                    created_at=datetime.now(UTC), sync_generation=0,
+                    status_callback_url=status_callback_url,
+                    up_callback_url=up_callback_url,
+                    created_at=datetime.now(UTC),
+                    sync_generation=0,
                 )
             )
         return await self.get_space(space_id)
@@ -130,7 +141,9 @@ class SpaceStore:
         async with self.engine.connect() as conn:
             return await self._numbers(conn, space_id, include_removed=include_removed)
 
-    async def _numbers(self, conn: AsyncConnection, space_id: str, *, include_removed: bool = False) -> list[StoredNumber]:
+    async def _numbers(
+        self, conn: AsyncConnection, space_id: str, *, include_removed: bool = False
+    ) -> list[StoredNumber]:
         query = select(phone_numbers).where(phone_numbers.c.space_id == space_id)
         if not include_removed:
             query = query.where(phone_numbers.c.removed_at.is_(None))
@@ -138,7 +151,12 @@ class SpaceStore:
         return [_stored(r) for r in rows]
 
     async def set_number_callbacks(
-        self, space_id: str, phone_number_id: str, *, status_callback_url: str | None, up_callback_url: str | None
+        self,
+        space_id: str,
+        phone_number_id: str,
+        *,
+        status_callback_url: str | None,
+        up_callback_url: str | None,
     ) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(
@@ -209,8 +227,11 @@ class SpaceStore:
                 update(spaces)
                 .where(spaces.c.id == space_id)
                 .values(
-                    sync_generation=generation, fetch_started_at=fetch_started_at, last_sync_at=now,
-                    last_sync_code="OK", last_sync_message=None,
+                    sync_generation=generation,
+                    fetch_started_at=fetch_started_at,
+                    last_sync_at=now,
+                    last_sync_code="OK",
+                    last_sync_message=None,
                 )
             )
             return await self._numbers(conn, space_id)

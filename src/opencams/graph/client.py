@@ -88,9 +88,10 @@ class GraphClient:
             if not isinstance(data, list):
                 raise GraphProtocolError("the phone_numbers answer has no data list")
             numbers.extend(data)
-            paging = page.get("paging") if isinstance(page.get("paging"), dict) else {}
-            cursors = paging.get("cursors") if isinstance(paging.get("cursors"), dict) else {}
-            after = cursors.get("after")
+            paging = page.get("paging")
+            paging = paging if isinstance(paging, dict) else {}
+            cursors = paging.get("cursors")
+            after = cursors.get("after") if isinstance(cursors, dict) else None
             # Like Meta's own SDK: another page exists only when both `next` and `after` are there.
             if not paging.get("next") or not isinstance(after, str) or not after:
                 return numbers
@@ -131,7 +132,9 @@ class GraphClient:
         try:
             body = response.json()
         except ValueError:
-            raise GraphProtocolError(f"Meta answered HTTP {response.status_code} with a body that is not JSON") from None
+            raise GraphProtocolError(
+                f"Meta answered HTTP {response.status_code} with a body that is not JSON"
+            ) from None
         if not isinstance(body, dict):
             raise GraphProtocolError("Meta answered JSON that is not an object")
         error = body.get("error")

@@ -1,9 +1,9 @@
 """Graph failures, typed by what the caller should do about them (meta-graph.md §4).
 
-    GraphError
-     ├── GraphApiError        Meta answered its error envelope (code, subcode, fbtrace_id...)
-     ├── GraphTransportError  no usable answer: timeout, refused or dropped connection
-     └── GraphProtocolError   an answer that is not the JSON Meta documents
+GraphError
+ ├── GraphApiError        Meta answered its error envelope (code, subcode, fbtrace_id...)
+ ├── GraphTransportError  no usable answer: timeout, refused or dropped connection
+ └── GraphProtocolError   an answer that is not the JSON Meta documents
 """
 
 from __future__ import annotations

@@ -64,9 +64,7 @@ def error_body(err: ApiError, *, request_id: str, host: str) -> dict[str, Any]:
         "HostId": host,
         "Code": err.code,
         "Message": err.message,
-        "Recommend": (
-            f"https://api.aliyun.com/troubleshoot?q={err.code}&product={PRODUCT}&requestId={request_id}"
-        ),
+        "Recommend": (f"https://api.aliyun.com/troubleshoot?q={err.code}&product={PRODUCT}&requestId={request_id}"),
         **err.extra_body(),
     }
 

@@ -107,7 +107,9 @@ class Gateway:
                 raise UnsupportedHTTPMethod()
             body = await request.body()
             rpc = parse_request(
-                request.method, request.url.path, request.scope.get("query_string", b""),
+                request.method,
+                request.url.path,
+                request.scope.get("query_string", b""),
                 [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope["headers"]],
                 body,
             )

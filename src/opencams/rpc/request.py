@@ -9,8 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
-from ..errors import ApiError, IncompleteSignature, InvalidSignatureMethod, InvalidSignatureVersion
-from ..errors import missing_parameter, invalid_parameter
+from ..errors import (
+    ApiError,
+    IncompleteSignature,
+    InvalidSignatureMethod,
+    InvalidSignatureVersion,
+    invalid_parameter,
+    missing_parameter,
+)
 from .signature import V1_METHOD, V1_VERSION, V3_ALGORITHMS
 
 # Parameters of the RPC protocol itself, never passed to an action handler.
@@ -33,7 +39,14 @@ COMMON_PARAMS = frozenset(
 MAX_BODY = 1 << 20
 MAX_FIELDS = 1000
 # Headers a V3 request must sign: without them a captured signature could be replayed elsewhere.
-V3_REQUIRED_SIGNED = ("host", "x-acs-action", "x-acs-version", "x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256")
+V3_REQUIRED_SIGNED = (
+    "host",
+    "x-acs-action",
+    "x-acs-version",
+    "x-acs-date",
+    "x-acs-signature-nonce",
+    "x-acs-content-sha256",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +99,11 @@ def _decode_pairs(raw: str, what: str) -> list[tuple[str, str]]:
         raise invalid_parameter(what, f"It holds more than {MAX_FIELDS} parameters.") from None
 
 
+def _header(headers: dict[str, list[str]], name: str) -> str | None:
+    values = headers.get(name)
+    return values[0] if values else None
+
+
 def _first(pairs: list[tuple[str, str]], name: str) -> str | None:
     for k, v in pairs:
         if k == name:
@@ -108,8 +126,8 @@ def parse_request(
     if body and ctype.startswith("application/x-www-form-urlencoded"):
         form = _decode_pairs(body.decode("utf-8", errors="replace"), "Body")
     v3 = (hdrs.get("authorization") or [""])[0].startswith("ACS3-")
-    header_action = (hdrs.get("x-acs-action") or [None])[0]
-    header_version = (hdrs.get("x-acs-version") or [None])[0]
+    header_action = _header(hdrs, "x-acs-action")
+    header_version = _header(hdrs, "x-acs-version")
     if v3:
         action, version = header_action, header_version
     else:
@@ -149,7 +167,15 @@ def _parse_authorization(value: str) -> V3Auth | ApiError:
     for key in ("Credential", "SignedHeaders", "Signature"):
         if not parts.get(key):
             return IncompleteSignature(f"The Authorization header has no {key}.")
-    return V3Auth(algorithm, parts["Credential"], tuple(parts["SignedHeaders"].split(";")), parts["Signature"], "", "", None)
+    return V3Auth(
+        algorithm,
+        parts["Credential"],
+        tuple(parts["SignedHeaders"].split(";")),
+        parts["Signature"],
+        "",
+        "",
+        None,
+    )
 
 
 def parse_credentials(req: RpcRequest) -> V3Auth | V1Auth:
@@ -171,7 +197,7 @@ def parse_credentials(req: RpcRequest) -> V3Auth | V1Auth:
             signature=parsed.signature,
             timestamp=(req.headers.get("x-acs-date") or [""])[0],
             nonce=(req.headers.get("x-acs-signature-nonce") or [""])[0],
-            security_token=(req.headers.get("x-acs-security-token") or [None])[0],
+            security_token=_header(req.headers, "x-acs-security-token"),
         )
     pairs = [*req.query, *req.form]
     if _first(pairs, "Signature") is None and _first(pairs, "AccessKeyId") is None:

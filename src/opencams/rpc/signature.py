@@ -29,9 +29,7 @@ def payload_hash(algorithm: str, body: bytes) -> str:
 
 def canonical_query(pairs: Iterable[tuple[str, str]]) -> str:
     """Decoded query pairs sorted by key (then value), each side percent-encoded, '&'-joined."""
-    return "&".join(
-        f"{percent_encode(k)}={percent_encode(v)}" for k, v in sorted(pairs)
-    )
+    return "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in sorted(pairs))
 
 
 def v3_canonical_request(
@@ -67,9 +65,7 @@ def v3_string_to_sign(algorithm: str, canonical_request: str) -> str:
 
 def v3_signature(algorithm: str, secret: str, string_to_sign: str) -> str:
     """Hex HMAC of the string to sign, keyed with the secret as is (no '&')."""
-    return hmac.new(
-        secret.encode(), string_to_sign.encode(), V3_ALGORITHMS[algorithm]
-    ).hexdigest()
+    return hmac.new(secret.encode(), string_to_sign.encode(), V3_ALGORITHMS[algorithm]).hexdigest()
 
 
 def v1_string_to_sign(method: str, params: Iterable[tuple[str, str]]) -> str:

@@ -63,5 +63,3 @@ class AccountThrottle:
             raise ServiceUnavailable(retry_after=1) from None
         if not admission.allowed:
             raise LimitControl(retry_after=max(1, math.ceil(admission.retry_after)))
-
-

@@ -10,7 +10,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -35,9 +34,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("key", name=op.f("pk_nonces")),
     )
     with op.batch_alter_table("nonces", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_nonces_expires_at"), ["expires_at"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_nonces_expires_at"), ["expires_at"], unique=False)
 
     op.create_table(
         "access_keys",
@@ -54,9 +51,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_access_keys")),
     )
     with op.batch_alter_table("access_keys", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_access_keys_account_id"), ["account_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_access_keys_account_id"), ["account_id"], unique=False)
 
     op.create_table(
         "spaces",
@@ -72,15 +67,11 @@ def upgrade() -> None:
         sa.Column("last_sync_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_sync_code", sa.String(length=64), nullable=True),
         sa.Column("last_sync_message", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["account_id"], ["accounts.id"], name=op.f("fk_spaces_account_id_accounts")
-        ),
+        sa.ForeignKeyConstraint(["account_id"], ["accounts.id"], name=op.f("fk_spaces_account_id_accounts")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_spaces")),
     )
     with op.batch_alter_table("spaces", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_spaces_account_id"), ["account_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_spaces_account_id"), ["account_id"], unique=False)
 
     op.create_table(
         "phone_numbers",
@@ -104,12 +95,8 @@ def upgrade() -> None:
         sa.Column("first_seen_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("synced_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("removed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["space_id"], ["spaces.id"], name=op.f("fk_phone_numbers_space_id_spaces")
-        ),
-        sa.PrimaryKeyConstraint(
-            "space_id", "phone_number_id", name=op.f("pk_phone_numbers")
-        ),
+        sa.ForeignKeyConstraint(["space_id"], ["spaces.id"], name=op.f("fk_phone_numbers_space_id_spaces")),
+        sa.PrimaryKeyConstraint("space_id", "phone_number_id", name=op.f("pk_phone_numbers")),
     )
 
 

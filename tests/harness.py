@@ -1,0 +1,196 @@
+"""Test harness: real servers on free loopback ports, databases per test, SDK clients."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import uvicorn
+from starlette.types import ASGIApp
+
+from opencams.bootstrap import Container, build_container
+from opencams.config import Settings
+
+T = TypeVar("T")
+FIXTURES = Path(__file__).parent / "fixtures"
+WABA_250 = "102290129340398"
+
+
+@contextmanager
+def serve_app(app: ASGIApp, *, lifespan: str = "on") -> Iterator[str]:
+    """Run an ASGI app under uvicorn in a thread on a free port; yield its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan=lifespan)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("server did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Emulator:
+    """Control of a running Graph emulator."""
+
+    url: str
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        r = httpx.put(f"{self.url}/_emulator/state", json=state)
+        assert r.status_code == 200, r.text
+
+    def state(self) -> dict[str, Any]:
+        return httpx.get(f"{self.url}/_emulator/state").json()  # type: ignore[no-any-return]
+
+    def add_fault(self, rule: dict[str, Any] | list[dict[str, Any]]) -> None:
+        r = httpx.post(f"{self.url}/_emulator/faults", json=rule)
+        assert r.status_code in (200, 201), r.text
+
+    def clear_faults(self) -> None:
+        httpx.delete(f"{self.url}/_emulator/faults")
+
+    def calls(self) -> list[dict[str, Any]]:
+        body = httpx.get(f"{self.url}/_emulator/calls").json()
+        return body["calls"] if isinstance(body, dict) else body  # type: ignore[no-any-return]
+
+    def clear_calls(self) -> None:
+        httpx.delete(f"{self.url}/_emulator/calls")
+
+
+def load_fixture(name: str) -> dict[str, Any]:
+    return json.loads((FIXTURES / "graph" / name).read_text())  # type: ignore[no-any-return]
+
+
+class Admin:
+    """Operator actions against the test database, each in its own event loop and engine."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def run(self, fn: Callable[[Container], Awaitable[T]]) -> T:
+        async def main() -> T:
+            container = build_container(self.settings)
+            try:
+                return await fn(container)
+            finally:
+                await container.aclose()
+
+        return asyncio.run(main())
+
+    def account(self, *, cams: bool = True) -> str:
+        return self.run(lambda c: c.accounts.create_account(f"acct-{uuid.uuid4().hex[:6]}", cams_enabled=cams)).id
+
+    def key(self, account_id: str) -> tuple[str, str]:
+        key = self.run(lambda c: c.accounts.create_access_key(account_id))
+        return key.id, key.secret
+
+    def space(self, account_id: str, waba_id: str = WABA_250, **kwargs: Any) -> str:
+        return self.run(lambda c: c.spaces.create_space(account_id, waba_id, **kwargs)).id
+
+    def numbers(self, space_id: str, *, include_removed: bool = False) -> list[Any]:
+        return self.run(lambda c: c.spaces.list_numbers(space_id, include_removed=include_removed))
+
+    def raw_rows(self, space_id: str) -> list[tuple[Any, ...]]:
+        """Every stored column of the space's numbers, for byte-for-byte comparisons."""
+        from sqlalchemy import select
+
+        from opencams.db.tables import phone_numbers
+
+        async def rows(c: Container) -> list[tuple[Any, ...]]:
+            async with c.engine.connect() as conn:
+                result = await conn.execute(
+                    select(phone_numbers)
+                    .where(phone_numbers.c.space_id == space_id)
+                    .order_by(phone_numbers.c.phone_number_id)
+                )
+                return [tuple(r) for r in result.all()]
+
+        return self.run(rows)
+
+
+def new_sdk(endpoint: str, key: tuple[str, str], *, algorithm: str | None = None, token: str | None = None) -> Any:
+    """The official alibabacloud-cams20200606 client pointed at `endpoint` (host:port)."""
+    from alibabacloud_cams20200606.client import Client
+    from alibabacloud_tea_openapi.utils_models import Config
+
+    config = Config(
+        access_key_id=key[0],
+        access_key_secret=key[1],
+        security_token=token,
+        endpoint=endpoint,
+        protocol="http",
+        region_id="ap-southeast-1",
+    )
+    if algorithm:
+        config.signature_algorithm = algorithm
+    return Client(config)
+
+
+def legacy_call(endpoint: str, key: tuple[str, str], request: Any) -> Any:
+    """Send a legacy aliyun-python-sdk request; returns the parsed JSON body."""
+    from aliyunsdkcore.client import AcsClient
+
+    client = AcsClient(key[0], key[1], "ap-southeast-1")
+    request.set_endpoint(endpoint)
+    request.set_protocol_type("http")
+    return json.loads(client.do_action_with_exception(request))
+
+
+def sign_v1(params: dict[str, str], secret: str, method: str = "POST") -> dict[str, str]:
+    """An independent HMAC-SHA1 signer (not opencams' own), for hand-built requests."""
+    import base64
+    import hashlib
+    import hmac
+    from urllib.parse import quote
+
+    def enc(s: str) -> str:
+        return quote(s, safe="-_.~")
+
+    canonical = "&".join(f"{enc(k)}={enc(v)}" for k, v in sorted(params.items()))
+    to_sign = f"{method}&%2F&{enc(canonical)}"
+    digest = hmac.new(f"{secret}&".encode(), to_sign.encode(), hashlib.sha1).digest()
+    return {**params, "Signature": base64.b64encode(digest).decode()}
+
+
+def v1_params(access_key_id: str, action: str = "ChatappSyncPhoneNumber", **extra: str) -> dict[str, str]:
+    """The common parameters the legacy SDK sends, with a fresh nonce and timestamp."""
+    from datetime import UTC, datetime
+
+    return {
+        "Action": action,
+        "Version": "2020-06-06",
+        "Format": "JSON",
+        "AccessKeyId": access_key_id,
+        "SignatureMethod": "HMAC-SHA1",
+        "SignatureVersion": "1.0",
+        "SignatureNonce": uuid.uuid4().hex,
+        "Timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        **extra,
+    }
