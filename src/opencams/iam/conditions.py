@@ -254,21 +254,15 @@ def _parse_policy_value(operator: Operator, value: object) -> ConditionValue:
     if family == "Bool":
         flag = parse_bool(value)
         if flag is None:
-            raise ConditionValueError(
-                f'value {render(value)} is not a boolean (true, false, "true" or "false")'
-            )
+            raise ConditionValueError(f'value {render(value)} is not a boolean (true, false, "true" or "false")')
         return flag
     network = parse_ip_network(value)
     if network is None:
-        raise ConditionValueError(
-            f"value {render(value)} is not an IPv4/IPv6 address or CIDR block"
-        )
+        raise ConditionValueError(f"value {render(value)} is not an IPv4/IPv6 address or CIDR block")
     return network
 
 
-def parse_condition_values(
-    operator: Operator, raw: object
-) -> tuple[ConditionValue, ...]:
+def parse_condition_values(operator: Operator, raw: object) -> tuple[ConditionValue, ...]:
     """The typed values written for one condition key: a single value or a non-empty list of them."""
     items = raw if isinstance(raw, list) else [raw]
     if not items:
@@ -317,25 +311,13 @@ def _sign(request: _RequestScalar, policy: ConditionValue) -> int | None:
 
 def _test(test: Test, request: _RequestScalar, policy: ConditionValue) -> bool:
     if test == "like":
-        return (
-            isinstance(request, str)
-            and isinstance(policy, str)
-            and wildcard_match(policy, request)
-        )
+        return isinstance(request, str) and isinstance(policy, str) and wildcard_match(policy, request)
     if test == "eq_ci":
-        return (
-            isinstance(request, str)
-            and isinstance(policy, str)
-            and request.casefold() == policy.casefold()
-        )
+        return isinstance(request, str) and isinstance(policy, str) and request.casefold() == policy.casefold()
     if test == "in":
-        if isinstance(request, ipaddress.IPv4Address) and isinstance(
-            policy, ipaddress.IPv4Network
-        ):
+        if isinstance(request, ipaddress.IPv4Address) and isinstance(policy, ipaddress.IPv4Network):
             return request in policy
-        if isinstance(request, ipaddress.IPv6Address) and isinstance(
-            policy, ipaddress.IPv6Network
-        ):
+        if isinstance(request, ipaddress.IPv6Address) and isinstance(policy, ipaddress.IPv6Network):
             return request in policy
         return False
     sign = _sign(request, policy)
@@ -376,9 +358,7 @@ class Condition:
         for item in _as_items(request_value):
             candidate = _coerce_request_scalar(operator.family, item)
             # A request value of the wrong type equals none of the policy values.
-            if candidate is not None and any(
-                _test(operator.test, candidate, v) for v in self.values
-            ):
+            if candidate is not None and any(_test(operator.test, candidate, v) for v in self.values):
                 matched = True
                 break
         return matched != operator.negated

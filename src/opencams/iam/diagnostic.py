@@ -24,9 +24,7 @@ _REQUIRED_FIELDS = (
 )
 
 
-def encode_diagnostic(
-    decision: Decision, ctx: RequestContext, *, principal: str, account_id: str
-) -> str:
+def encode_diagnostic(decision: Decision, ctx: RequestContext, *, principal: str, account_id: str) -> str:
     """Base64 of a compact JSON object naming who asked for what, and which policy statement decided."""
     payload = {
         "Version": DIAGNOSTIC_VERSION,
@@ -39,9 +37,7 @@ def encode_diagnostic(
         "PolicyName": decision.policy_name,
         "StatementIndex": decision.statement_index,
     }
-    text = json.dumps(
-        payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True
-    )
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
     return base64.b64encode(text.encode("utf-8")).decode("ascii")
 
 
@@ -61,16 +57,12 @@ def decode_diagnostic(message: str) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise ValueError("diagnostic message does not decode to UTF-8 text") from None
     except json.JSONDecodeError as exc:
-        raise ValueError(
-            f"diagnostic message does not decode to JSON: {exc.msg} at char {exc.pos}"
-        ) from None
+        raise ValueError(f"diagnostic message does not decode to JSON: {exc.msg} at char {exc.pos}") from None
     if not isinstance(payload, dict):
         # The message's content is at fault, not the caller's argument type: ValueError.
-        raise ValueError("diagnostic message does not decode to a JSON object")  # noqa: TRY004
+        raise ValueError("diagnostic message does not decode to a JSON object")
     if payload.get("Version") != DIAGNOSTIC_VERSION:
-        raise ValueError(
-            f"diagnostic message has unsupported Version {payload.get('Version')!r}"
-        )
+        raise ValueError(f"diagnostic message has unsupported Version {payload.get('Version')!r}")
     missing = [name for name in _REQUIRED_FIELDS if name not in payload]
     if missing:
         raise ValueError(f"diagnostic message lacks fields: {', '.join(missing)}")

@@ -75,13 +75,9 @@ class Statement:
     def matches_action(self, action: str) -> bool:
         """Whether the statement covers `action` (case-insensitive; NotAction inverts the match)."""
         if self.actions is not None:
-            return any(
-                wildcard_match(p, action, ignore_case=True) for p in self.actions
-            )
+            return any(wildcard_match(p, action, ignore_case=True) for p in self.actions)
         assert self.not_actions is not None
-        return not any(
-            wildcard_match(p, action, ignore_case=True) for p in self.not_actions
-        )
+        return not any(wildcard_match(p, action, ignore_case=True) for p in self.not_actions)
 
     def matches_resource(self, resource: str) -> bool:
         """Whether any Resource pattern covers `resource` (ARNs compare case-sensitively)."""
@@ -134,9 +130,7 @@ class Decision:
 
     def __post_init__(self) -> None:
         if self.allowed != (self.no_permission_type is None):
-            raise ValueError(
-                "no_permission_type must be None exactly when the request is allowed"
-            )
+            raise ValueError("no_permission_type must be None exactly when the request is allowed")
 
 
 def _fail(message: str) -> NoReturn:
@@ -157,9 +151,7 @@ def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            _fail(
-                f"policy document repeats the key {render(key)} within one JSON object"
-            )
+            _fail(f"policy document repeats the key {render(key)} within one JSON object")
         result[key] = value
     return result
 
@@ -170,14 +162,9 @@ def _reject_constant(name: str) -> NoReturn:
 
 def _load_json(text: str) -> object:
     try:
-        return json.loads(
-            text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant
-        )
+        return json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        _fail(
-            f"policy document is not valid JSON: {exc.msg} at line {exc.lineno} "
-            f"column {exc.colno} (char {exc.pos})"
-        )
+        _fail(f"policy document is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno} (char {exc.pos})")
     except RecursionError:
         _fail("policy document is not valid JSON: nested too deeply")
 
@@ -203,9 +190,7 @@ def _dump_mapping(document: Mapping[str, Any]) -> str:
 
 
 def _too_large(length: int) -> NoReturn:
-    _fail(
-        f"policy document is {length} characters long; RAM allows at most {MAX_POLICY_LENGTH}"
-    )
+    _fail(f"policy document is {length} characters long; RAM allows at most {MAX_POLICY_LENGTH}")
 
 
 def parse_policy(document: str | Mapping[str, Any]) -> PolicyDocument:
@@ -225,9 +210,7 @@ def parse_policy(document: str | Mapping[str, Any]) -> PolicyDocument:
             _too_large(len(text))
         data = _load_json(text)
     else:
-        _fail(
-            f"policy document must be JSON text or a JSON object, got {type(document).__name__}"
-        )
+        _fail(f"policy document must be JSON text or a JSON object, got {type(document).__name__}")
     if not isinstance(data, dict):
         _fail(f"policy document must be a JSON object, got {json_type(data)}")
     return PolicyDocument(statements=_parse_top_level(data), source=data)
@@ -237,8 +220,7 @@ def _parse_top_level(data: dict[str, Any]) -> tuple[Statement, ...]:
     for key in data:
         if key not in _TOP_LEVEL_KEYS:
             _fail(
-                f"unknown top-level element {render(key)}{_hint(key, _TOP_LEVEL_KEYS)}; "
-                'allowed: "Version", "Statement"'
+                f'unknown top-level element {render(key)}{_hint(key, _TOP_LEVEL_KEYS)}; allowed: "Version", "Statement"'
             )
     if "Version" not in data:
         _fail('policy document is missing required element "Version"')
@@ -250,19 +232,12 @@ def _parse_top_level(data: dict[str, Any]) -> tuple[Statement, ...]:
     raw_statements = data["Statement"]
     if isinstance(raw_statements, dict):
         # RAM's grammar is `"Statement": [ <statement>, ... ]`; unlike AWS it takes no bare object.
-        _fail(
-            "Statement must be a list of statement objects, got a single object (wrap it in [ ])"
-        )
+        _fail("Statement must be a list of statement objects, got a single object (wrap it in [ ])")
     if not isinstance(raw_statements, list):
-        _fail(
-            f"Statement must be a list of statement objects, got {json_type(raw_statements)}"
-        )
+        _fail(f"Statement must be a list of statement objects, got {json_type(raw_statements)}")
     if not raw_statements:
         _fail("Statement must contain at least one statement")
-    return tuple(
-        _parse_statement(raw, f"Statement[{index}]")
-        for index, raw in enumerate(raw_statements)
-    )
+    return tuple(_parse_statement(raw, f"Statement[{index}]") for index, raw in enumerate(raw_statements))
 
 
 def _parse_statement(raw: object, path: str) -> Statement:
@@ -300,11 +275,7 @@ def _parse_statement(raw: object, path: str) -> Statement:
         _fail(f'{path} is missing required element "Resource"')
     resources = _string_list(raw["Resource"], f"{path}.Resource")
 
-    conditions = (
-        _parse_conditions(raw["Condition"], f"{path}.Condition")
-        if "Condition" in raw
-        else ()
-    )
+    conditions = _parse_conditions(raw["Condition"], f"{path}.Condition") if "Condition" in raw else ()
     return Statement(
         effect="Allow" if effect == "Allow" else "Deny",
         actions=patterns if has_action else None,
@@ -345,25 +316,17 @@ def _parse_actions(value: object, path: str) -> tuple[str, ...]:
 
 def _parse_conditions(value: object, path: str) -> tuple[Condition, ...]:
     if not isinstance(value, dict):
-        _fail(
-            f"{path} must be a JSON object mapping operators to {{key: values}}, got {json_type(value)}"
-        )
+        _fail(f"{path} must be a JSON object mapping operators to {{key: values}}, got {json_type(value)}")
     conditions: list[Condition] = []
     for operator_name, block in value.items():
         operator = lookup_operator(operator_name)
         if operator is None:
             suggestion = suggest_operator(operator_name)
-            hint = (
-                f' (operator names are case-sensitive; did you mean "{suggestion}"?)'
-                if suggestion
-                else ""
-            )
+            hint = f' (operator names are case-sensitive; did you mean "{suggestion}"?)' if suggestion else ""
             _fail(f"{path} has unknown operator {render(operator_name)}{hint}")
         where = f"{path}.{operator_name}"
         if not isinstance(block, dict):
-            _fail(
-                f"{where} must be a JSON object mapping condition keys to values, got {json_type(block)}"
-            )
+            _fail(f"{where} must be a JSON object mapping condition keys to values, got {json_type(block)}")
         for key, raw_values in block.items():
             if not _CONDITION_KEY_RE.fullmatch(key):
                 _fail(
@@ -378,9 +341,7 @@ def _parse_conditions(value: object, path: str) -> tuple[Condition, ...]:
     return tuple(conditions)
 
 
-def _first_applying(
-    document: PolicyDocument, effect: Effect, ctx: RequestContext, keys: RequestKeys
-) -> int | None:
+def _first_applying(document: PolicyDocument, effect: Effect, ctx: RequestContext, keys: RequestKeys) -> int | None:
     for index, statement in enumerate(document.statements):
         if statement.effect == effect and statement.applies(ctx, keys):
             return index
@@ -409,9 +370,7 @@ def evaluate(
     for policy in identity_policies:
         index = _first_applying(policy.document, "Deny", ctx, keys)
         if index is not None:
-            return Decision(
-                False, "ExplicitDeny", ACCOUNT_LEVEL_IDENTITY_POLICY, policy.name, index
-            )
+            return Decision(False, "ExplicitDeny", ACCOUNT_LEVEL_IDENTITY_POLICY, policy.name, index)
 
     granted: tuple[NamedPolicy, int] | None = None
     for policy in identity_policies:
@@ -420,14 +379,9 @@ def evaluate(
             granted = (policy, index)
             break
     if granted is None:
-        return Decision(
-            False, "ImplicitDeny", ACCOUNT_LEVEL_IDENTITY_POLICY, None, None
-        )
+        return Decision(False, "ImplicitDeny", ACCOUNT_LEVEL_IDENTITY_POLICY, None, None)
     # A session policy only narrows: the request also needs an Allow there (intersection).
-    if (
-        session_policy is not None
-        and _first_applying(session_policy, "Allow", ctx, keys) is None
-    ):
+    if session_policy is not None and _first_applying(session_policy, "Allow", ctx, keys) is None:
         return Decision(False, "ImplicitDeny", SESSION_POLICY, None, None)
     policy, index = granted
     return Decision(True, None, ACCOUNT_LEVEL_IDENTITY_POLICY, policy.name, index)
@@ -448,9 +402,7 @@ SYSTEM_POLICIES: Mapping[str, NamedPolicy] = MappingProxyType(
         policy.name: policy
         for policy in (
             _system_policy("AliyunCAMSFullAccess", ["cams:*"]),
-            _system_policy(
-                "AliyunCAMSReadOnlyAccess", ["cams:Query*", "cams:Get*", "cams:List*"]
-            ),
+            _system_policy("AliyunCAMSReadOnlyAccess", ["cams:Query*", "cams:Get*", "cams:List*"]),
         )
     }
 )

@@ -21,9 +21,7 @@ CTX = RequestContext(
     "decision",
     [
         pytest.param(
-            Decision(
-                False, "ExplicitDeny", "AccountLevelIdentityBasedPolicy", "Lock", 2
-            ),
+            Decision(False, "ExplicitDeny", "AccountLevelIdentityBasedPolicy", "Lock", 2),
             id="explicit",
         ),
         pytest.param(
@@ -31,23 +29,17 @@ CTX = RequestContext(
             id="explicit-session",
         ),
         pytest.param(
-            Decision(
-                False, "ImplicitDeny", "AccountLevelIdentityBasedPolicy", None, None
-            ),
+            Decision(False, "ImplicitDeny", "AccountLevelIdentityBasedPolicy", None, None),
             id="implicit",
         ),
         pytest.param(
-            Decision(
-                True, None, "AccountLevelIdentityBasedPolicy", "AliyunCAMSFullAccess", 0
-            ),
+            Decision(True, None, "AccountLevelIdentityBasedPolicy", "AliyunCAMSFullAccess", 0),
             id="allowed",
         ),
     ],
 )
 def test_round_trip(decision: Decision) -> None:
-    message = encode_diagnostic(
-        decision, CTX, principal="alice", account_id="1234567890123456"
-    )
+    message = encode_diagnostic(decision, CTX, principal="alice", account_id="1234567890123456")
     assert message.isascii()
     decoded = decode_diagnostic(message)
     assert decoded["AuthAction"] == CTX.action
@@ -69,20 +61,14 @@ def test_round_trip_of_a_real_denial_with_non_ascii_principal() -> None:
 
 
 def test_payload_is_compact_json() -> None:
-    decision = Decision(
-        False, "ImplicitDeny", "AccountLevelIdentityBasedPolicy", None, None
-    )
-    raw = base64.b64decode(
-        encode_diagnostic(decision, CTX, principal="p", account_id="a")
-    )
+    decision = Decision(False, "ImplicitDeny", "AccountLevelIdentityBasedPolicy", None, None)
+    raw = base64.b64decode(encode_diagnostic(decision, CTX, principal="p", account_id="a"))
     assert b" " not in raw
     assert json.loads(raw)["Version"] == 1
 
 
 def test_stripped_padding_and_line_breaks_are_tolerated() -> None:
-    decision = Decision(
-        False, "ImplicitDeny", "AccountLevelIdentityBasedPolicy", None, None
-    )
+    decision = Decision(False, "ImplicitDeny", "AccountLevelIdentityBasedPolicy", None, None)
     message = encode_diagnostic(decision, CTX, principal="bob", account_id="1")
     mangled = message.rstrip("=")
     mangled = mangled[:10] + "\n" + mangled[10:]
@@ -104,9 +90,7 @@ def b64(text: str | bytes) -> str:
         pytest.param(b64(b"\xff\xfe\x00"), "UTF-8", id="not-utf8"),
         pytest.param(b64("hello"), "does not decode to JSON", id="not-json"),
         pytest.param(b64("[1, 2]"), "JSON object", id="json-array"),
-        pytest.param(
-            b64('{"AuthAction": "x"}'), "unsupported Version", id="no-version"
-        ),
+        pytest.param(b64('{"AuthAction": "x"}'), "unsupported Version", id="no-version"),
         pytest.param(
             b64('{"Version": 1, "AuthAction": "x"}'),
             "lacks fields",

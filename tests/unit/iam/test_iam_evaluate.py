@@ -103,9 +103,7 @@ def case(
     return pytest.param(policies, ctx, session, expected, id=case_id)
 
 
-def conditional(
-    operator: str, key: str, value: object, effect: str = "Allow"
-) -> NamedPolicy:
+def conditional(operator: str, key: str, value: object, effect: str = "Allow") -> NamedPolicy:
     return pol(st(effect, condition=cond(operator, key, value)))
 
 
@@ -247,11 +245,7 @@ CONDITIONAL_ALLOW = [
     ),
     case(
         "date-greater-than-with-offset",
-        [
-            conditional(
-                "DateGreaterThan", "acs:CurrentTime", "2026-11-27T04:14:37+08:00"
-            )
-        ],
+        [conditional("DateGreaterThan", "acs:CurrentTime", "2026-11-27T04:14:37+08:00")],
         allow(),
     ),
     case(
@@ -266,11 +260,7 @@ CONDITIONAL_ALLOW = [
     ),
     case(
         "date-greater-than-equals-same-instant",
-        [
-            conditional(
-                "DateGreaterThanEquals", "acs:CurrentTime", "2026-11-26T20:14:38Z"
-            )
-        ],
+        [conditional("DateGreaterThanEquals", "acs:CurrentTime", "2026-11-26T20:14:38Z")],
         allow(),
     ),
     case(
@@ -327,9 +317,7 @@ CONDITIONAL_ALLOW = [
         [
             pol(
                 st(),
-                st(
-                    "Deny", condition=cond("NotIpAddress", "acs:SourceIp", "10.0.0.0/8")
-                ),
+                st("Deny", condition=cond("NotIpAddress", "acs:SourceIp", "10.0.0.0/8")),
             )
         ],
         explicit(index=1),
@@ -424,11 +412,7 @@ CONDITIONAL_ALLOW = [
     ),
     case(
         "values-negated-none-must-match",
-        [
-            conditional(
-                "StringNotEquals", "acs:AccessId", ["LTAIother", "LTAI5tExample"]
-            )
-        ],
+        [conditional("StringNotEquals", "acs:AccessId", ["LTAIother", "LTAI5tExample"])],
         IMPLICIT,
     ),
     case(
@@ -520,9 +504,7 @@ ACTIONS_AND_RESOURCES = [
         [pol(st(action="cams:ChatappSyncPhoneNumber?"))],
         IMPLICIT,
     ),
-    case(
-        "star-matches-empty", [pol(st(action="cams:ChatappSyncPhoneNumber*"))], allow()
-    ),
+    case("star-matches-empty", [pol(st(action="cams:ChatappSyncPhoneNumber*"))], allow()),
     case("star-in-the-middle", [pol(st(action="cams:Chatapp*Number"))], allow()),
     case("star-service-part", [pol(st(action="*:ChatappSyncPhoneNumber"))], allow()),
     case(
@@ -541,12 +523,8 @@ ACTIONS_AND_RESOURCES = [
     # NotAction
     case("not-action-other-service", [pol(st(not_action="ram:*"))], allow()),
     case("not-action-exact-excluded", [pol(st(not_action=SYNC))], IMPLICIT),
-    case(
-        "not-action-wildcard-excluded", [pol(st(not_action="cams:Chatapp*"))], IMPLICIT
-    ),
-    case(
-        "not-action-case-insensitive", [pol(st(not_action="CAMS:CHATAPP*"))], IMPLICIT
-    ),
+    case("not-action-wildcard-excluded", [pol(st(not_action="cams:Chatapp*"))], IMPLICIT),
+    case("not-action-case-insensitive", [pol(st(not_action="CAMS:CHATAPP*"))], IMPLICIT),
     case("not-action-list", [pol(st(not_action=["ram:*", "ecs:*"]))], allow()),
     case(
         "deny-not-action-covers-rest",
@@ -677,9 +655,7 @@ EFFECTS_AND_LAYERS = [
         session=doc(st(action="*"), st("Deny", action=SYNC)),
     ),
     case("session-cannot-grant-alone", [], IMPLICIT, session=doc(st(action="*"))),
-    case(
-        "session-cannot-widen", [READ_ONLY], IMPLICIT, session=doc(st(action="cams:*"))
-    ),
+    case("session-cannot-widen", [READ_ONLY], IMPLICIT, session=doc(st(action="cams:*"))),
     case(
         "session-deny-reported-before-identity-deny",
         [pol(st("Deny", action=SYNC))],

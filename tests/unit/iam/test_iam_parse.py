@@ -38,22 +38,16 @@ def with_condition(condition: Any) -> dict[str, Any]:
 
 
 INVALID_DOCUMENTS = [
-    pytest.param(
-        '{"Version": "1", "Statement": [', "not valid JSON", id="not-json-truncated"
-    ),
+    pytest.param('{"Version": "1", "Statement": [', "not valid JSON", id="not-json-truncated"),
     pytest.param(
         '{"Version": "1",\n  "Statement": [}]}',
         "line 2 column",
         id="not-json-reports-position",
     ),
     pytest.param("", "not valid JSON", id="not-json-empty"),
-    pytest.param(
-        '{"Version": "1", "Statement": [{"Effect": NaN}]}', "NaN", id="not-json-nan"
-    ),
+    pytest.param('{"Version": "1", "Statement": [{"Effect": NaN}]}', "NaN", id="not-json-nan"),
     pytest.param("[]", "must be a JSON object, got array", id="not-an-object-array"),
-    pytest.param(
-        '"Version"', "must be a JSON object, got string", id="not-an-object-string"
-    ),
+    pytest.param('"Version"', "must be a JSON object, got string", id="not-an-object-string"),
     pytest.param(
         {"Statement": [ALLOW_ALL]},
         'missing required element "Version"',
@@ -69,9 +63,7 @@ INVALID_DOCUMENTS = [
         'Version must be "1", got 1',
         id="version-not-a-string",
     ),
-    pytest.param(
-        {"Version": "1"}, 'missing required element "Statement"', id="missing-statement"
-    ),
+    pytest.param({"Version": "1"}, 'missing required element "Statement"', id="missing-statement"),
     pytest.param(
         {"Version": "1", "Statement": []},
         "at least one statement",
@@ -132,9 +124,7 @@ INVALID_DOCUMENTS = [
         "Statement[0].Action must be a string or a non-empty list of strings, got object",
         id="action-object",
     ),
-    pytest.param(
-        with_statement(Action=[]), "got an empty list", id="action-empty-list"
-    ),
+    pytest.param(with_statement(Action=[]), "got an empty list", id="action-empty-list"),
     pytest.param(
         with_statement(Action=["cams:A", 7]),
         "Statement[0].Action[1] must be a string, got number",
@@ -306,8 +296,7 @@ INVALID_DOCUMENTS = [
         id="too-large-mapping",
     ),
     pytest.param(
-        json.dumps({"Version": "1", "Statement": [ALLOW_ALL]})
-        + " " * MAX_POLICY_LENGTH,
+        json.dumps({"Version": "1", "Statement": [ALLOW_ALL]}) + " " * MAX_POLICY_LENGTH,
         "characters long",
         id="too-large-text-counts-whitespace",
     ),
@@ -321,9 +310,7 @@ INVALID_DOCUMENTS = [
 
 
 @pytest.mark.parametrize(("document", "fault"), INVALID_DOCUMENTS)
-def test_invalid_documents_are_refused_naming_the_fault(
-    document: Any, fault: str
-) -> None:
+def test_invalid_documents_are_refused_naming_the_fault(document: Any, fault: str) -> None:
     with pytest.raises(PolicyError) as caught:
         parse_policy(document)
     assert fault in str(caught.value)
@@ -340,9 +327,7 @@ def test_non_document_argument_is_refused() -> None:
 
 
 def test_minimal_policy() -> None:
-    policy = parse_policy(
-        '{"Version": "1", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}'
-    )
+    policy = parse_policy('{"Version": "1", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}')
     assert policy.statements == (
         Statement(
             effect="Deny",
@@ -399,11 +384,7 @@ def test_conditions_are_parsed_into_typed_values() -> None:
 
 
 def test_if_exists_operator_variants_are_accepted() -> None:
-    policy = parse_policy(
-        with_condition(
-            {"DateLessThanIfExists": {"acs:CurrentTime": "2026-01-01T00:00:00Z"}}
-        )
-    )
+    policy = parse_policy(with_condition({"DateLessThanIfExists": {"acs:CurrentTime": "2026-01-01T00:00:00Z"}}))
     assert policy.statements[0].conditions[0].operator == "DateLessThanIfExists"
 
 
@@ -412,12 +393,8 @@ def test_empty_condition_block_means_no_conditions() -> None:
 
 
 def test_date_without_offset_is_utc() -> None:
-    policy = parse_policy(
-        with_condition({"DateEquals": {"acs:CurrentTime": "2026-01-01T00:00:00"}})
-    )
-    assert policy.statements[0].conditions[0].values == (
-        datetime(2026, 1, 1, tzinfo=UTC),
-    )
+    policy = parse_policy(with_condition({"DateEquals": {"acs:CurrentTime": "2026-01-01T00:00:00"}}))
+    assert policy.statements[0].conditions[0].values == (datetime(2026, 1, 1, tzinfo=UTC),)
 
 
 def test_document_at_the_size_limit_is_accepted() -> None:
@@ -437,9 +414,7 @@ def test_mapping_input_is_copied_and_any_mapping_type_is_accepted() -> None:
 
 
 def test_source_is_not_part_of_equality() -> None:
-    compact = parse_policy(
-        '{"Version":"1","Statement":[{"Effect":"Allow","Action":"cams:*","Resource":"*"}]}'
-    )
+    compact = parse_policy('{"Version":"1","Statement":[{"Effect":"Allow","Action":"cams:*","Resource":"*"}]}')
     listed = parse_policy(with_statement(Action=["cams:*"]))
     assert compact == listed
     assert hash(compact) == hash(listed)

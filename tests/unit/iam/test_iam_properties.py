@@ -19,19 +19,10 @@ from opencams.iam.policy import (
     parse_policy,
 )
 
-json_scalars = (
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False)
-    | st.text(max_size=20)
-)
+json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20)
 json_values = st.recursive(
     json_scalars,
-    lambda children: (
-        st.lists(children, max_size=4)
-        | st.dictionaries(st.text(max_size=10), children, max_size=4)
-    ),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
     max_leaves=20,
 )
 
@@ -72,9 +63,7 @@ condition_blocks = st.dictionaries(
     max_size=3,
 )
 statements = st.dictionaries(
-    st.sampled_from(
-        ["Effect", "Action", "NotAction", "Resource", "Condition", "Principal", "Sid"]
-    ),
+    st.sampled_from(["Effect", "Action", "NotAction", "Resource", "Condition", "Principal", "Sid"]),
     element_values | condition_blocks,
     max_size=6,
 )
@@ -91,9 +80,7 @@ request_values = st.one_of(
     st.integers(),
     st.floats(allow_nan=True, allow_infinity=True),
     st.lists(st.text(max_size=8), max_size=3),
-    st.sampled_from(
-        ["203.0.113.10", "::ffff:10.0.0.1", "2026-11-26T20:14:38Z", "true", "10"]
-    ),
+    st.sampled_from(["203.0.113.10", "::ffff:10.0.0.1", "2026-11-26T20:14:38Z", "true", "10"]),
 )
 request_keys = st.dictionaries(
     st.sampled_from(
@@ -139,23 +126,17 @@ def test_arbitrary_text_only_raises_policy_error(text: str) -> None:
     request_keys,
     st.sampled_from(["cams:ChatappSyncPhoneNumber", "cams:GetX", "ecs:Run"]),
 )
-def test_policy_shaped_documents_parse_or_fail_cleanly_and_evaluate(
-    document: Any, keys: Any, action: str
-) -> None:
+def test_policy_shaped_documents_parse_or_fail_cleanly_and_evaluate(document: Any, keys: Any, action: str) -> None:
     parsed = _parse_or_none(document)
     if parsed is None:
         return
     ctx = RequestContext(action=action, resource="acs:cams:*:1:*", keys=keys)
-    decision = evaluate(
-        [NamedPolicy("P", "Custom", parsed)], ctx, session_policy=parsed
-    )
+    decision = evaluate([NamedPolicy("P", "Custom", parsed)], ctx, session_policy=parsed)
     assert decision.allowed == (decision.no_permission_type is None)
 
 
 def _reference(pattern: str, text: str) -> bool:
-    regex = "".join(
-        ".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern
-    )
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
     return re.fullmatch(regex, text, re.DOTALL) is not None
 
 

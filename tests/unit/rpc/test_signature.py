@@ -42,7 +42,13 @@ class Nonces:
         return True
 
 
-def build(vector: dict[str, object], *, path: str | None = None, headers: list[list[str]] | None = None, body: str | None = None) -> RpcRequest:
+def build(
+    vector: dict[str, object],
+    *,
+    path: str | None = None,
+    headers: list[list[str]] | None = None,
+    body: str | None = None,
+) -> RpcRequest:
     raw_path = path if path is not None else str(vector["path"])
     parts = urlsplit(raw_path)
     return parse_request(

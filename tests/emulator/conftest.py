@@ -1,0 +1,45 @@
+"""Fixtures for the Graph emulator tests: the 250-number data set, in-process and live apps."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from starlette.applications import Starlette
+
+from opencams.emulator import create_app
+from opencams.emulator.server import serve_in_thread
+
+from .helpers import BASE_URL, WABA_250
+
+
+@pytest.fixture
+def waba250_state() -> dict[str, Any]:
+    """A fresh copy of tests/fixtures/graph/waba_250.json."""
+    state: dict[str, Any] = json.loads(WABA_250.read_text(encoding="utf-8"))
+    return state
+
+
+@pytest.fixture
+def app(waba250_state: dict[str, Any]) -> Starlette:
+    """An emulator over waba_250, seeded."""
+    return create_app(waba250_state, seed=1234)
+
+
+@pytest_asyncio.fixture
+async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    """An httpx client talking to `app` in process."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
+        yield http
+
+
+@pytest.fixture
+def live_url(app: Starlette) -> Iterator[str]:
+    """`app` served by uvicorn on a free loopback port; yields its base URL."""
+    with serve_in_thread(app) as url:
+        yield url
