@@ -74,9 +74,7 @@ def test_rate_parse_and_str(text: str, limit: int, period: float, canonical: str
     assert Rate.parse(str(rate)) == rate
 
 
-@pytest.mark.parametrize(
-    "text", ["", "10", "10/", "/s", "ten/s", "10/y", "10/2", "-1/s", "10/s/s", "1e3/s"]
-)
+@pytest.mark.parametrize("text", ["", "10", "10/", "/s", "ten/s", "10/y", "10/2", "-1/s", "10/s/s", "1e3/s"])
 def test_rate_parse_rejects_garbage(text: str) -> None:
     with pytest.raises(ValueError, match="rate must look like 10/s"):
         Rate.parse(text)
@@ -100,19 +98,13 @@ def test_rate_validates_fields(limit: int, period: float) -> None:
 # --- memory limiter with a controlled clock -----------------------------------
 
 
-@pytest.mark.asyncio
-async def test_ten_admitted_then_eleventh_throttled(
-    limiter: MemoryRateLimiter, clock: FakeClock
-) -> None:
+async def test_ten_admitted_then_eleventh_throttled(limiter: MemoryRateLimiter, clock: FakeClock) -> None:
     assert await hits(limiter, 10) == [True] * 10
     clock.now += 0.25
     assert await limiter.hit("acct", TEN_PER_SECOND) == Admission(False, 0.75)
 
 
-@pytest.mark.asyncio
-async def test_admitted_again_exactly_when_oldest_leaves(
-    limiter: MemoryRateLimiter, clock: FakeClock
-) -> None:
+async def test_admitted_again_exactly_when_oldest_leaves(limiter: MemoryRateLimiter, clock: FakeClock) -> None:
     t0 = clock.now
     for _ in range(10):  # 1000.0, 1000.0625, ... all exact binary fractions
         assert (await limiter.hit("acct", TEN_PER_SECOND)).allowed
@@ -128,10 +120,7 @@ async def test_admitted_again_exactly_when_oldest_leaves(
     assert (await limiter.hit("acct", TEN_PER_SECOND)).allowed
 
 
-@pytest.mark.asyncio
-async def test_throttled_calls_do_not_extend_the_block(
-    limiter: MemoryRateLimiter, clock: FakeClock
-) -> None:
+async def test_throttled_calls_do_not_extend_the_block(limiter: MemoryRateLimiter, clock: FakeClock) -> None:
     t0 = clock.now
     assert await hits(limiter, 10) == [True] * 10
     for step in range(1, 100):  # hammer through the whole second
@@ -143,10 +132,7 @@ async def test_throttled_calls_do_not_extend_the_block(
     assert await hits(limiter, 10) == [True] * 10
 
 
-@pytest.mark.asyncio
-async def test_no_burst_across_a_second_boundary(
-    limiter: MemoryRateLimiter, clock: FakeClock
-) -> None:
+async def test_no_burst_across_a_second_boundary(limiter: MemoryRateLimiter, clock: FakeClock) -> None:
     # A fixed window would reset at t=1.0 and admit 10 more at t=1.05.
     clock.now = 0.95
     assert await hits(limiter, 10) == [True] * 10
@@ -160,10 +146,7 @@ async def test_no_burst_across_a_second_boundary(
     assert await hits(limiter, 11) == [True] * 10 + [False]
 
 
-@pytest.mark.asyncio
-async def test_retry_after_tracks_oldest_call_in_window(
-    limiter: MemoryRateLimiter, clock: FakeClock
-) -> None:
+async def test_retry_after_tracks_oldest_call_in_window(limiter: MemoryRateLimiter, clock: FakeClock) -> None:
     t0 = clock.now
     for offset in (0.0, 0.25, 0.5, 0.5, 0.5, 0.75, 0.75, 0.75, 0.75, 0.875):
         clock.now = t0 + offset
@@ -178,14 +161,12 @@ async def test_retry_after_tracks_oldest_call_in_window(
     assert await limiter.hit("acct", TEN_PER_SECOND) == Admission(False, 0.25)
 
 
-@pytest.mark.asyncio
 async def test_keys_are_independent(limiter: MemoryRateLimiter) -> None:
     assert await hits(limiter, 11, key="acct-a") == [True] * 10 + [False]
     assert await hits(limiter, 11, key="acct-b") == [True] * 10 + [False]
     assert not (await limiter.hit("acct-a", TEN_PER_SECOND)).allowed
 
 
-@pytest.mark.asyncio
 async def test_same_key_with_different_rates_are_independent(
     limiter: MemoryRateLimiter,
 ) -> None:
@@ -198,13 +179,8 @@ async def test_same_key_with_different_rates_are_independent(
     assert await hits(limiter, 10) == [True] * 10
 
 
-@pytest.mark.asyncio
-@pytest.mark.parametrize(
-    ("rate", "gap"), [(Rate(3, 2.0), 2.0), (Rate(600, 60.0), 60.0), (Rate(1, 0.25), 0.25)]
-)
-async def test_other_rates(
-    limiter: MemoryRateLimiter, clock: FakeClock, rate: Rate, gap: float
-) -> None:
+@pytest.mark.parametrize(("rate", "gap"), [(Rate(3, 2.0), 2.0), (Rate(600, 60.0), 60.0), (Rate(1, 0.25), 0.25)])
+async def test_other_rates(limiter: MemoryRateLimiter, clock: FakeClock, rate: Rate, gap: float) -> None:
     t0 = clock.now
     verdicts = [await limiter.hit("acct", rate) for _ in range(rate.limit + 1)]
     assert all(a.allowed for a in verdicts[:-1])
@@ -216,16 +192,12 @@ async def test_other_rates(
     assert [a.allowed for a in verdicts] == [True] * rate.limit + [False]
 
 
-@pytest.mark.asyncio
-async def test_clock_stepping_back_admits_nothing_extra(
-    limiter: MemoryRateLimiter, clock: FakeClock
-) -> None:
+async def test_clock_stepping_back_admits_nothing_extra(limiter: MemoryRateLimiter, clock: FakeClock) -> None:
     assert await hits(limiter, 10) == [True] * 10
     clock.now -= 30.0
     assert not (await limiter.hit("acct", TEN_PER_SECOND)).allowed
 
 
-@pytest.mark.asyncio
 async def test_idle_keys_are_forgotten(limiter: MemoryRateLimiter, clock: FakeClock) -> None:
     for n in range(1000):
         await limiter.hit(f"acct-{n}", TEN_PER_SECOND)
@@ -234,7 +206,6 @@ async def test_idle_keys_are_forgotten(limiter: MemoryRateLimiter, clock: FakeCl
     assert len(limiter._windows) == 1
 
 
-@pytest.mark.asyncio
 async def test_default_clock_is_wall_time() -> None:
     limiter = MemoryRateLimiter()
     assert await hits(limiter, 11) == [True] * 10 + [False]
@@ -253,10 +224,7 @@ calls = st.lists(
 
 @settings(max_examples=300, deadline=None)
 @given(calls=calls, limit=st.integers(1, 6), period_ticks=st.integers(1, 1500))
-@pytest.mark.asyncio
-async def test_matches_reference_moving_window(
-    calls: list[tuple[int, str]], limit: int, period_ticks: int
-) -> None:
+async def test_matches_reference_moving_window(calls: list[tuple[int, str]], limit: int, period_ticks: int) -> None:
     # The literal definition: admit iff fewer than `limit` admissions in
     # (now - period, now]; retry_after is when the limit-th newest leaves.
     clock = FakeClock(0.0)
@@ -290,17 +258,10 @@ def dead_url() -> Iterator[str]:
 
 
 def ratelimit_warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
-    return [
-        r
-        for r in caplog.records
-        if r.name == "opencams.ratelimit" and r.levelno == logging.WARNING
-    ]
+    return [r for r in caplog.records if r.name == "opencams.ratelimit" and r.levelno == logging.WARNING]
 
 
-@pytest.mark.asyncio
-async def test_dead_redis_reject_policy_raises(
-    dead_url: str, caplog: pytest.LogCaptureFixture
-) -> None:
+async def test_dead_redis_reject_policy_raises(dead_url: str, caplog: pytest.LogCaptureFixture) -> None:
     limiter = RedisRateLimiter(dead_url, on_failure="reject")
     try:
         for _ in range(20):
@@ -315,10 +276,7 @@ async def test_dead_redis_reject_policy_raises(
     assert "***" in warnings[0].getMessage()
 
 
-@pytest.mark.asyncio
-async def test_dead_redis_local_policy_still_limits(
-    dead_url: str, caplog: pytest.LogCaptureFixture
-) -> None:
+async def test_dead_redis_local_policy_still_limits(dead_url: str, caplog: pytest.LogCaptureFixture) -> None:
     limiter = RedisRateLimiter(dead_url, on_failure="local")
     try:
         verdicts = [await limiter.hit("acct", TEN_PER_SECOND) for _ in range(11)]
@@ -331,7 +289,6 @@ async def test_dead_redis_local_policy_still_limits(
     assert "s3cret-pw" not in caplog.text
 
 
-@pytest.mark.asyncio
 async def test_dead_redis_is_not_hammered(dead_url: str) -> None:
     limiter = RedisRateLimiter(dead_url, on_failure="local", retry_interval=0.2)
     attempts = 0
@@ -357,13 +314,10 @@ def test_redact_url_hides_passwords() -> None:
     assert redact_url("redis://:pw@h:6379/0") == "redis://:***@h:6379/0"
     assert redact_url("redis://user:pw@h:6379/0") == "redis://user:***@h:6379/0"
     assert redact_url("redis://h:6379/0") == "redis://h:6379/0"
-    assert redact_url("unix:///tmp/r.sock?db=0&password=pw") == (
-        "unix:///tmp/r.sock?db=0&password=***"
-    )
+    assert redact_url("unix:///tmp/r.sock?db=0&password=pw") == ("unix:///tmp/r.sock?db=0&password=***")
     assert redact_url("rediss://u:p%40ss@h:1/0") == "rediss://u:***@h:1/0"
 
 
-@pytest.mark.asyncio
 async def test_build_rate_limiter() -> None:
     assert isinstance(build_rate_limiter(None, "reject"), MemoryRateLimiter)
     assert isinstance(build_rate_limiter("", "local"), MemoryRateLimiter)
