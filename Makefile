@@ -17,6 +17,11 @@ $(VENV)/.test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[demo,test]'
 	touch $@
 
+# The Node SDK check needs node and npm; without them its tests are skipped with the reason.
+tests/node/node_modules/.installed: tests/node/package-lock.json
+	@if command -v npm >/dev/null; then cd tests/node && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else echo "npm not found: the Node SDK tests will be skipped"; fi
+
 demo: $(VENV)/.demo
 	$(BIN)/opencams demo
 
@@ -28,7 +33,7 @@ lint: $(VENV)/.test
 typecheck: $(VENV)/.test
 	$(BIN)/mypy
 
-test: lint typecheck
+test: lint typecheck tests/node/node_modules/.installed
 	$(BIN)/pytest -q
 
 bench: $(VENV)/.test

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from opencams.config import Settings
 from opencams.db.migrate import upgrade
 from opencams.emulator.app import create_app as create_emulator
 
-from .harness import Admin, Emulator, load_fixture, serve_app
+from .harness import LOG_FILES, SECRETS, Admin, Emulator, find_leaks, load_fixture, serve_app
 
 POSTGRES_URL = os.environ.get("OPENCAMS_TEST_POSTGRES_URL")
 REDIS_URL = os.environ.get("OPENCAMS_TEST_REDIS_URL")
@@ -87,3 +88,41 @@ def server(settings: Settings) -> Iterator[str]:
 
     with serve_app(create_app(settings)) as url:
         yield url.removeprefix("http://")
+
+
+class _Recorder(logging.Handler):
+    """Keeps every formatted log line of the session, tracebacks included."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.lines.append(self.format(record))
+        except Exception:  # a record that cannot be formatted still must not hide a secret
+            self.lines.append(repr(record.__dict__))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_secret_in_logs() -> Iterator[None]:
+    """After the whole session: no log line, in process or in a server subprocess, holds a secret."""
+    recorder = _Recorder()
+    root = logging.getLogger()
+    ours = logging.getLogger("opencams")
+    previous = root.level, ours.level
+    root.addHandler(recorder)
+    # Everything at INFO, opencams' own loggers at DEBUG (drivers log every statement at DEBUG).
+    root.setLevel(logging.INFO)
+    ours.setLevel(logging.DEBUG)
+    yield
+    root.removeHandler(recorder)
+    root.setLevel(previous[0])
+    ours.setLevel(previous[1])
+    lines = list(recorder.lines)
+    for path in LOG_FILES:
+        if path.exists():
+            lines += path.read_text(errors="replace").splitlines()
+    leaks = find_leaks(lines, SECRETS)
+    assert not leaks, f"secrets found in {len(leaks)} log lines: {leaks[:5]}"

@@ -22,6 +22,17 @@ from opencams.bootstrap import Container, build_container
 from opencams.config import Settings
 
 T = TypeVar("T")
+# Every secret the tests create or use, and every log file of a server subprocess: the session
+# ends by checking that no log line holds any of these secrets.
+SECRETS: set[str] = {"test-token", "other-token", "test-deployment-key"}
+LOG_FILES: list[Path] = []
+
+
+def find_leaks(lines: list[str], secrets: set[str]) -> list[tuple[str, str]]:
+    """(secret prefix, line) for every log line that contains a secret."""
+    return [(secret[:4] + "...", line[:200]) for line in lines for secret in secrets if secret in line]
+
+
 FIXTURES = Path(__file__).parent / "fixtures"
 WABA_250 = "102290129340398"
 
@@ -109,6 +120,7 @@ class Admin:
 
     def key(self, account_id: str) -> tuple[str, str]:
         key = self.run(lambda c: c.accounts.create_access_key(account_id))
+        SECRETS.add(key.secret)
         return key.id, key.secret
 
     def space(self, account_id: str, waba_id: str = WABA_250, **kwargs: Any) -> str:
@@ -194,3 +206,75 @@ def v1_params(access_key_id: str, action: str = "ChatappSyncPhoneNumber", **extr
         "Timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         **extra,
     }
+
+
+class ServerProcess:
+    """`opencams serve` as a real subprocess, for multi-process and crash tests."""
+
+    def __init__(self, env: dict[str, str], log_path: Path, *, workers: int = 1) -> None:
+        import os
+        import subprocess
+        import sys
+
+        self.port = free_port()
+        self.log_path = log_path
+        LOG_FILES.append(log_path)
+        self.env = {**os.environ, **env}
+        self._log = log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "opencams", "serve", "--port", str(self.port), "--workers", str(workers)],
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"opencams serve did not start: {log_path.read_text()[-2000:]}")
+            time.sleep(0.1)
+
+    @property
+    def endpoint(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def kill(self) -> None:
+        import signal
+
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+        self._log.close()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except Exception:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self._log.close()
+
+
+def server_env(settings: Settings) -> dict[str, str]:
+    """OPENCAMS_* variables equivalent to `settings`, for a subprocess."""
+    env = {
+        "OPENCAMS_DATA_DIR": str(settings.data_dir),
+        "OPENCAMS_DATABASE_URL": settings.effective_database_url,
+        "OPENCAMS_GRAPH_URL": settings.graph_url,
+        "OPENCAMS_SYNC_DEADLINE": str(settings.sync_deadline),
+        "OPENCAMS_RATE_LIMITS": settings.rate_limits,
+        "OPENCAMS_LOG_LEVEL": "INFO",
+    }
+    if settings.secret_key:
+        env["OPENCAMS_SECRET_KEY"] = settings.secret_key.get_secret_value()
+    if settings.graph_token:
+        env["OPENCAMS_GRAPH_TOKEN"] = settings.graph_token.get_secret_value()
+    if settings.redis_url:
+        env["OPENCAMS_REDIS_URL"] = settings.redis_url
+    return env

@@ -15,8 +15,11 @@ from starlette.applications import Starlette
 from .actions.phone_numbers import PhoneNumberActions
 from .config import Settings
 from .db.accounts import AccountStore
+from .db.budget import WabaBudgetStore
 from .db.engine import create_engine
+from .db.limits import AccountRateStore
 from .db.nonces import DatabaseNonceStore
+from .db.ram import RamStore
 from .db.spaces import SpaceStore
 from .graph.client import GraphClient
 from .ratelimit import RateLimiter, build_rate_limiter
@@ -80,7 +83,7 @@ def build_container(settings: Settings) -> Container:
         deadline=settings.sync_deadline,
     )
     token = settings.graph_token.get_secret_value() if settings.graph_token else None
-    sync = SyncService(spaces, graph, default_token=token)
+    sync = SyncService(spaces, graph, WabaBudgetStore(engine), default_token=token)
     registry = Registry()
     PhoneNumberActions(accounts, spaces, sync).register(registry)
     limiter = build_rate_limiter(settings.redis_url, settings.rate_limit_on_redis_failure)
@@ -96,9 +99,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         registry=container.registry,
         credentials=container.accounts,
         nonces=DatabaseNonceStore(container.engine),
-        throttle=AccountThrottle(container.limiter, parse_rate_overrides(settings.rate_limits)),
+        throttle=AccountThrottle(
+            container.limiter, parse_rate_overrides(settings.rate_limits), AccountRateStore(container.engine)
+        ),
         subscriptions=container.accounts,
-        authorizer=Authorizer(),
+        authorizer=Authorizer(RamStore(container.engine, container.box)),
         clock=time.time,
         trusted_proxies=trusted_networks(settings.trusted_proxies),
     )

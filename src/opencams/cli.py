@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from typer.exceptions import TyperException
 
+from .cli_ram import ram_cmd, sts_cmd
 from .config import Settings
 
 T = TypeVar("T")
@@ -29,6 +30,8 @@ admin.add_typer(account_cmd, name="account")
 admin.add_typer(accesskey_cmd, name="accesskey")
 admin.add_typer(space_cmd, name="space")
 admin.add_typer(db_cmd, name="db")
+admin.add_typer(ram_cmd, name="ram")
+admin.add_typer(sts_cmd, name="sts")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON object instead of a table.")]
 console = Console()
@@ -186,6 +189,36 @@ def account_queues(
     _set_account(account, as_json, queue_delivery=enable)
 
 
+@account_cmd.command("set-limit")
+def account_set_limit(
+    account: Annotated[str, typer.Option(help="Account id.")],
+    action: Annotated[str, typer.Option(help="Action name, e.g. ChatappSyncPhoneNumber.")],
+    rate: Annotated[str | None, typer.Option(help="Calls per period, e.g. 20/s; omit with --clear.")] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Go back to the action's default rate.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Set an account's own rate for an action (all its RAM users and STS sessions share it)."""
+    from .ratelimit import Rate
+
+    if (rate is None) == (not clear):
+        raise CliError("give exactly one of --rate or --clear")
+    try:
+        parsed = Rate.parse(rate) if rate is not None else None
+    except ValueError as exc:
+        raise CliError(f"--rate: {exc}") from None
+
+    async def set_limit(c: Any) -> None:
+        await c.accounts.get_account(account)
+        if c.registry.get(action) is None:
+            raise CliError(f"unknown action {action!r}; known: {', '.join(sorted(c.registry.actions))}")
+        from .db.limits import AccountRateStore
+
+        await AccountRateStore(c.engine).set_rate(account, action, parsed)
+
+    run(set_limit)
+    show([{"AccountId": account, "Action": action, "Rate": str(parsed) if parsed else "default"}], as_json)
+
+
 @account_cmd.command("list")
 def account_list(as_json: JsonOpt = False) -> None:
     """List accounts."""
@@ -194,10 +227,17 @@ def account_list(as_json: JsonOpt = False) -> None:
 
 
 @accesskey_cmd.command("create")
-def accesskey_create(account: Annotated[str, typer.Option(help="Account id.")], as_json: JsonOpt = False) -> None:
+def accesskey_create(
+    account: Annotated[str, typer.Option(help="Account id.")],
+    user: Annotated[
+        str | None, typer.Option("--user", help="RAM user the key belongs to (default: the account).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Create an AccessKey; its secret is shown only now."""
-    key = run(lambda c: c.accounts.create_access_key(account))
-    show([{"AccessKeyId": key.id, "AccessKeySecret": key.secret, "AccountId": key.account_id}], as_json)
+    key = run(lambda c: c.accounts.create_access_key(account, user))
+    row = {"AccessKeyId": key.id, "AccessKeySecret": key.secret, "AccountId": key.account_id}
+    show([{**row, "UserName": key.user_name} if key.user_name else row], as_json)
 
 
 def _set_key(access_key_id: str, active: bool, as_json: bool) -> None:

@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = Field(
         default=None,
-        description="Redis URL shared by all processes (rate limits, nonces); in-process when unset.",
+        description="Redis URL shared by all processes for rate limits; limits are per process when unset.",
     )
     rate_limits: str = Field(
         default="",
@@ -77,3 +77,17 @@ class Settings(BaseSettings):
     @property
     def should_auto_migrate(self) -> bool:
         return self.auto_migrate if self.auto_migrate is not None else self.is_sqlite
+
+
+def reference_markdown() -> str:
+    """The configuration reference table for the README, generated so it cannot drift."""
+    lines = ["| Variable | Default | Meaning |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        if field.default_factory is not None:
+            default = "`~/.local/share/opencams`" if name == "data_dir" else "(computed)"
+        elif field.default is None:
+            default = "unset"
+        else:
+            default = f"`{field.default}`" if field.default != "" else "empty"
+        lines.append(f"| `OPENCAMS_{name.upper()}` | {default} | {field.description} |")
+    return "\n".join(lines) + "\n"

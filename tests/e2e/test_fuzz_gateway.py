@@ -17,19 +17,58 @@ from opencams.config import Settings
 
 from ..harness import Admin, v1_params
 
-COMMON = ["Action", "Version", "Format", "AccessKeyId", "SignatureMethod", "SignatureVersion", "SignatureNonce",
-          "Timestamp", "Signature", "SecurityToken", "CustSpaceId", "ResourceOwnerId", "OwnerId", "RegionId"]
-HEADERS = ["authorization", "x-acs-action", "x-acs-version", "x-acs-date", "x-acs-signature-nonce",
-           "x-acs-content-sha256", "x-acs-security-token", "content-type", "x-forwarded-for"]
+COMMON = [
+    "Action",
+    "Version",
+    "Format",
+    "AccessKeyId",
+    "SignatureMethod",
+    "SignatureVersion",
+    "SignatureNonce",
+    "Timestamp",
+    "Signature",
+    "SecurityToken",
+    "CustSpaceId",
+    "ResourceOwnerId",
+    "OwnerId",
+    "RegionId",
+]
+HEADERS = [
+    "authorization",
+    "x-acs-action",
+    "x-acs-version",
+    "x-acs-date",
+    "x-acs-signature-nonce",
+    "x-acs-content-sha256",
+    "x-acs-security-token",
+    "content-type",
+    "x-forwarded-for",
+]
 text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
-values = st.one_of(text, st.sampled_from(["", "2020-06-06", "ChatappSyncPhoneNumber", "HMAC-SHA1", "1.0", "XML",
-                                          "ACS3-HMAC-SHA256 Credential=a,SignedHeaders=host,Signature=00",
-                                          "application/x-www-form-urlencoded", "2026-11-26T20:14:38Z", "9" * 30]))
+values = st.one_of(
+    text,
+    st.sampled_from(
+        [
+            "",
+            "2020-06-06",
+            "ChatappSyncPhoneNumber",
+            "HMAC-SHA1",
+            "1.0",
+            "XML",
+            "ACS3-HMAC-SHA256 Credential=a,SignedHeaders=host,Signature=00",
+            "application/x-www-form-urlencoded",
+            "2026-11-26T20:14:38Z",
+            "9" * 30,
+        ]
+    ),
+)
 ascii_values = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=60)
 
 
 @pytest.fixture
-def client(settings: Settings, admin: Admin) -> Iterator[tuple[asyncio.AbstractEventLoop, httpx.AsyncClient, dict[str, str]]]:
+def client(
+    settings: Settings, admin: Admin
+) -> Iterator[tuple[asyncio.AbstractEventLoop, httpx.AsyncClient, dict[str, str]]]:
     account = admin.account()
     ak, _ = admin.key(account)
     loop = asyncio.new_event_loop()
@@ -49,7 +88,11 @@ def client(settings: Settings, admin: Admin) -> Iterator[tuple[asyncio.AbstractE
 )
 def test_random_requests_get_envelopes(
     client: tuple[asyncio.AbstractEventLoop, httpx.AsyncClient, dict[str, str]],
-    method: str, query: dict[str, str], headers: dict[str, str], body: bytes, start_from_valid: bool,
+    method: str,
+    query: dict[str, str],
+    headers: dict[str, str],
+    body: bytes,
+    start_from_valid: bool,
 ) -> None:
     loop, http, valid = client
     params = {**valid, **query} if start_from_valid else query

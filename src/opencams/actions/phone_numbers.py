@@ -78,7 +78,7 @@ class PhoneNumberActions:
             except SyncFailed as exc:
                 log_sync_failure(inv, space, exc)
                 token = space.graph_token or self.sync_service.default_token
-                raise upstream_error(exc.cause, blocked_for=exc.report.blocked_for, secrets=(token,)) from None
+                raise upstream_error(exc.cause, retry_after=exc.retry_after, secrets=(token,)) from None
             return await self.render(space, numbers)
 
         @registry.action(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 from ..errors import ApiError, ServiceUnavailable, UpstreamRefused
-from ..graph.errors import GraphApiError, GraphError
-from ..services.sync import NoGraphToken
+from ..graph.errors import GraphApiError
+from ..services.sync import NoGraphToken, SyncCause, WabaBlocked
 
 # When Meta throttles without saying for how long, callers are asked to wait this long.
 DEFAULT_RETRY_AFTER = 60
@@ -19,13 +19,18 @@ def _scrub(text: str, secrets: tuple[str | None, ...]) -> str:
     return text
 
 
-def upstream_error(exc: GraphError | NoGraphToken, *, blocked_for: float, secrets: tuple[str | None, ...]) -> ApiError:
+def upstream_error(exc: SyncCause, *, retry_after: float | None, secrets: tuple[str | None, ...]) -> ApiError:
     """The CAMS error for a failed fetch; Meta's message never carries a token back out."""
+    if isinstance(exc, WabaBlocked):
+        return ServiceUnavailable(
+            "Meta is rate limiting this WhatsApp Business Account; retry later.",
+            retry_after=max(1, math.ceil(retry_after or DEFAULT_RETRY_AFTER)),
+        )
     if isinstance(exc, NoGraphToken):
         return UpstreamRefused(f"Meta Graph API refused the request: {exc}.")
     if isinstance(exc, GraphApiError):
         if exc.rate_limited:
-            wait = math.ceil(blocked_for) if blocked_for > 0 else DEFAULT_RETRY_AFTER
+            wait = max(1, math.ceil(retry_after or DEFAULT_RETRY_AFTER))
             return ServiceUnavailable(
                 f"Meta is rate limiting this WhatsApp Business Account (code {exc.code}); retry later.",
                 retry_after=wait,

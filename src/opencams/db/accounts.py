@@ -11,7 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ..ids import new_access_key_id, new_access_key_secret, new_account_id
 from ..principal import Credential, Principal
 from ..secretbox import SecretBox
-from .tables import access_keys, accounts
+from .tables import access_keys, accounts, ram_users, sts_credentials
+
+# Temporary AccessKeys issued by AssumeRole carry Alibaba's prefix; they live in their own table.
+STS_KEY_PREFIX = "STS."
 
 
 class NotFound(LookupError):
@@ -31,6 +34,7 @@ class NewAccessKey:
     id: str
     secret: str
     account_id: str
+    user_name: str | None = None
 
 
 class AccountStore:
@@ -83,10 +87,17 @@ class AccountStore:
             enabled = await conn.scalar(select(accounts.c.cams_enabled).where(accounts.c.id == account_id))
         return bool(enabled)
 
-    async def create_access_key(self, account_id: str) -> NewAccessKey:
+    async def create_access_key(self, account_id: str, user_name: str | None = None) -> NewAccessKey:
+        """A new key of the account itself or, with `user_name`, of one of its RAM users."""
         await self.get_account(account_id)
-        key = NewAccessKey(new_access_key_id(), new_access_key_secret(), account_id)
+        key = NewAccessKey(new_access_key_id(), new_access_key_secret(), account_id, user_name)
         async with self.engine.begin() as conn:
+            if user_name is not None:
+                exists = await conn.scalar(
+                    select(ram_users.c.name).where(ram_users.c.account_id == account_id, ram_users.c.name == user_name)
+                )
+                if exists is None:
+                    raise NotFound(f"RAM user {user_name} does not exist in account {account_id}")
             await conn.execute(
                 access_keys.insert().values(
                     id=key.id,
@@ -94,6 +105,7 @@ class AccountStore:
                     secret_enc=self.box.seal(key.secret),
                     active=True,
                     created_at=datetime.now(UTC),
+                    user_name=user_name,
                 )
             )
         return key
@@ -107,15 +119,50 @@ class AccountStore:
             raise NotFound(f"AccessKey {access_key_id} does not exist")
 
     async def get_credential(self, access_key_id: str) -> Credential | None:
+        """The key and who it stands for: the account, one of its RAM users, or a role session."""
+        if access_key_id.startswith(STS_KEY_PREFIX):
+            return await self._sts_credential(access_key_id)
         async with self.engine.connect() as conn:
             row = (
                 await conn.execute(
-                    select(access_keys.c.secret_enc, access_keys.c.active, access_keys.c.account_id).where(
-                        access_keys.c.id == access_key_id
-                    )
+                    select(
+                        access_keys.c.secret_enc,
+                        access_keys.c.active,
+                        access_keys.c.account_id,
+                        access_keys.c.user_name,
+                    ).where(access_keys.c.id == access_key_id)
                 )
             ).first()
         if row is None:
             return None
-        principal = Principal(account_id=row.account_id, kind="root", access_key_id=access_key_id)
+        if row.user_name is None:
+            principal = Principal(account_id=row.account_id, kind="root", access_key_id=access_key_id)
+        else:
+            principal = Principal(
+                account_id=row.account_id, kind="user", access_key_id=access_key_id, user_name=row.user_name
+            )
         return Credential(access_key_id, self.box.open(row.secret_enc), row.active, principal)
+
+    async def _sts_credential(self, access_key_id: str) -> Credential | None:
+        # Expired rows are still returned (until purged), so the caller hears
+        # InvalidSecurityToken.Expired rather than of an unknown key.
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(sts_credentials).where(sts_credentials.c.id == access_key_id))).first()
+        if row is None:
+            return None
+        principal = Principal(
+            account_id=row.account_id,
+            kind="role",
+            access_key_id=access_key_id,
+            role_name=row.role_name,
+            session_name=row.session_name,
+            session_policy=row.session_policy,
+        )
+        return Credential(
+            access_key_id,
+            self.box.open(row.secret_enc),
+            True,
+            principal,
+            security_token=self.box.open(row.token_enc),
+            expires_at=row.expires_at,
+        )

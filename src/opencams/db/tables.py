@@ -11,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Integer,
     MetaData,
     String,
@@ -68,6 +69,9 @@ access_keys = Table(
     Column("secret_enc", Text, nullable=False),
     Column("active", Boolean, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # NULL for the account's own (root) keys; otherwise the RAM user the key belongs to.
+    Column("user_name", String(64), nullable=True),
+    ForeignKeyConstraint(["account_id", "user_name"], ["ram_users.account_id", "ram_users.name"]),
 )
 
 spaces = Table(
@@ -119,4 +123,83 @@ nonces = Table(
     metadata,
     Column("key", String(200), primary_key=True),
     Column("expires_at", Float, nullable=False, index=True),
+)
+
+# --- Meta's budget per WABA, and operator-set rates per account ---
+
+waba_blocks = Table(
+    "waba_blocks",
+    metadata,
+    Column("waba_id", String(32), primary_key=True),
+    # Epoch seconds until which Meta told us not to call for this WABA.
+    Column("blocked_until", Float, nullable=False),
+    Column("reason", String(64), nullable=False),
+)
+
+account_rate_limits = Table(
+    "account_rate_limits",
+    metadata,
+    Column("account_id", String(16), ForeignKey("accounts.id"), primary_key=True),
+    Column("action", String(64), primary_key=True),
+    Column("rate", String(32), nullable=False),
+)
+
+# --- RAM (users, policies, roles, STS) ---
+
+ram_users = Table(
+    "ram_users",
+    metadata,
+    Column("account_id", String(16), ForeignKey("accounts.id"), primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Custom policies only: the system policies live in code (iam.policy.SYSTEM_POLICIES).
+ram_policies = Table(
+    "ram_policies",
+    metadata,
+    Column("account_id", String(16), ForeignKey("accounts.id"), primary_key=True),
+    Column("name", String(128), primary_key=True),
+    Column("document", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# No foreign key to the principal or the policy: the principal is a user or a role, and a
+# System policy has no row. The primary key's prefix serves the per-call lookup by principal.
+ram_attachments = Table(
+    "ram_attachments",
+    metadata,
+    Column("account_id", String(16), ForeignKey("accounts.id"), primary_key=True),
+    Column("principal_type", String(8), primary_key=True),
+    Column("principal_name", String(64), primary_key=True),
+    Column("policy_type", String(8), primary_key=True),
+    Column("policy_name", String(128), primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+ram_roles = Table(
+    "ram_roles",
+    metadata,
+    Column("account_id", String(16), ForeignKey("accounts.id"), primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("role_id", String(32), nullable=False, unique=True),
+    # JSON list of the RAM user names the trust policy lets assume the role.
+    Column("trust_users", Text, nullable=False),
+    Column("max_session_duration", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+sts_credentials = Table(
+    "sts_credentials",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("account_id", String(16), ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("role_name", String(64), nullable=False),
+    Column("session_name", String(64), nullable=False),
+    Column("secret_enc", Text, nullable=False),
+    Column("token_enc", Text, nullable=False),
+    Column("session_policy", Text, nullable=True),
+    # Epoch seconds, compared on every call; indexed for the purge of long-expired rows.
+    Column("expires_at", Float, nullable=False, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
 )

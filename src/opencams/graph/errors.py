@@ -14,6 +14,8 @@ from typing import Any
 # Meta's "retry with backoff" codes; 4/17/32/80007 are budget blocks: waiting, not retrying, helps.
 RETRYABLE_CODES = frozenset({1, 2, 131000, 131016})
 RATE_LIMIT_CODES = frozenset({4, 17, 32, 80007})
+PERMANENT_CODES = frozenset({0, 3, 10, 100, 104, 190, 341, 368, 131031}) | frozenset(range(200, 300))
+KNOWN_CODES = RETRYABLE_CODES | RATE_LIMIT_CODES | PERMANENT_CODES
 
 
 class GraphError(Exception):
@@ -66,9 +68,13 @@ class GraphApiError(GraphError):
 
     @property
     def retryable(self) -> bool:  # type: ignore[override]
-        if self.rate_limited:
+        # Keyed on Meta's code, not the HTTP status (meta-graph.md §4): code 3 comes with a 500
+        # and will not get better. A 5xx without a code we know is treated as transient.
+        if self.rate_limited or self.code in PERMANENT_CODES:
             return False
-        return self.code in RETRYABLE_CODES or self.is_transient or self.http_status >= 500
+        if self.code in RETRYABLE_CODES or self.is_transient:
+            return True
+        return self.http_status >= 500 and self.code not in KNOWN_CODES
 
 
 class GraphTransportError(GraphError):

@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Callable
 
+from ..db.budget import WabaBudgetStore
 from ..db.spaces import Space, SpaceStore
 from ..domain.phone_numbers import GRAPH_FIELDS, InvalidNode, MetaNumber, StoredNumber
 from ..graph.client import FetchReport, GraphClient
@@ -19,18 +20,30 @@ from ..graph.errors import GraphApiError, GraphError, GraphProtocolError
 log = logging.getLogger("opencams.sync")
 
 
+# When Meta throttles without saying for how long, the WABA is left alone this long.
+DEFAULT_BLOCK_SECONDS = 60.0
+
+
 class NoGraphToken(Exception):
     """Neither the space nor the deployment has a Meta token."""
+
+
+class WabaBlocked(Exception):
+    """Meta asked us to stop calling for this WABA; we have not called it."""
+
+
+SyncCause = GraphError | NoGraphToken | WabaBlocked
 
 
 class SyncFailed(Exception):
     """A sync that got no usable answer from Meta; storage was left unchanged."""
 
-    def __init__(self, cause: GraphError | NoGraphToken, report: FetchReport, elapsed: float) -> None:
+    def __init__(self, cause: SyncCause, report: FetchReport, elapsed: float, retry_after: float | None = None) -> None:
         super().__init__(str(cause))
         self.cause = cause
         self.report = report
         self.elapsed = elapsed
+        self.retry_after = retry_after
 
 
 class SyncService:
@@ -40,12 +53,14 @@ class SyncService:
         self,
         spaces: SpaceStore,
         graph: GraphClient,
+        budget: WabaBudgetStore,
         *,
         default_token: str | None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.spaces = spaces
         self.graph = graph
+        self.budget = budget
         self.default_token = default_token
         self.clock = clock
         self._in_flight: dict[str, asyncio.Future[list[StoredNumber]]] = {}
@@ -74,15 +89,33 @@ class SyncService:
         token = space.graph_token or self.default_token
         started = self.clock()
         report = FetchReport()
+        until = await self.budget.blocked_until(space.waba_id)
+        if until is not None and until > started:
+            # Meta's budget for this WABA is spent: answering at once costs it nothing more.
+            blocked = WabaBlocked(f"Meta blocked calls for WABA {space.waba_id} for {until - started:.0f} more seconds")
+            raise SyncFailed(blocked, report, 0.0, retry_after=until - started)
         try:
             if not token:
                 raise NoGraphToken("no Meta token is configured for this space or the deployment")
             nodes = await self.graph.list_phone_numbers(space.waba_id, token, GRAPH_FIELDS, report)
             parsed = _parse_nodes(nodes)
         except (GraphError, NoGraphToken) as exc:
+            block = await self._note_budget(space, report, exc)
             await self.spaces.record_sync_failure(space.id, _failure_code(exc), str(exc))
-            raise SyncFailed(exc, report, self.clock() - started) from exc
+            raise SyncFailed(exc, report, self.clock() - started, retry_after=block) from exc
+        await self._note_budget(space, report, None)
         return await self.spaces.apply_sync(space.id, parsed, started)
+
+    async def _note_budget(self, space: Space, report: FetchReport, exc: Exception | None) -> float | None:
+        """Record a block Meta announced (usage header or throttling code); its length, if any."""
+        rate_limited = isinstance(exc, GraphApiError) and exc.rate_limited
+        if report.blocked_for <= 0 and not rate_limited:
+            return None
+        seconds = report.blocked_for if report.blocked_for > 0 else DEFAULT_BLOCK_SECONDS
+        reason = f"meta code {exc.code}" if isinstance(exc, GraphApiError) else "usage header"
+        await self.budget.block(space.waba_id, self.clock() + seconds, reason)
+        log.warning("Meta blocked WABA %s for %.0f s (%s)", space.waba_id, seconds, reason)
+        return seconds
 
 
 def _parse_nodes(nodes: list[dict[str, object]]) -> list[tuple[MetaNumber, dict[str, object]]]:

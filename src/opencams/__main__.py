@@ -1,0 +1,5 @@
+"""`python -m opencams`: the same as the `opencams` command."""
+
+from .cli import main
+
+main()
