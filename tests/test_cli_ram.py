@@ -29,9 +29,7 @@ class Cli:
     env: dict[str, str]
 
     def __call__(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [OPENCAMS, *args], input=stdin, env=self.env, capture_output=True, text=True, timeout=120
-        )
+        return subprocess.run([OPENCAMS, *args], input=stdin, env=self.env, capture_output=True, text=True, timeout=120)
 
     def ok(self, *args: str, stdin: str | None = None) -> str:
         done = self(*args, stdin=stdin)
@@ -103,17 +101,31 @@ def test_users_policies_roles_and_sts(cli: Cli, account: str, tmp_path: Path) ->
     policy_file.write_text(ALLOW_QUERY)
     created = cli.json("admin", "ram", "policy", "create", *a, "--name", "query-only", "--document", str(policy_file))
     assert (created["PolicyName"], created["PolicyType"]) == ("query-only", "Custom")
-    stdin = cli.json("admin", "ram", "policy", "create", *a, "--name", "from-stdin", "--document", "-", stdin=ALLOW_QUERY)
+    stdin = cli.json(
+        "admin", "ram", "policy", "create", *a, "--name", "from-stdin", "--document", "-", stdin=ALLOW_QUERY
+    )
     assert stdin["PolicyName"] == "from-stdin"
     got = cli.json("admin", "ram", "policy", "get", *a, "--name", "query-only")
     assert json.loads(got["PolicyDocument"]) == json.loads(ALLOW_QUERY)
 
-    attached = cli.json("admin", "ram", "policy", "attach", *a, "--user", "alice", "--policy", "AliyunCAMSReadOnlyAccess")
+    attached = cli.json(
+        "admin", "ram", "policy", "attach", *a, "--user", "alice", "--policy", "AliyunCAMSReadOnlyAccess"
+    )
     assert attached == {"PolicyName": "AliyunCAMSReadOnlyAccess", "PolicyType": "System", "UserName": "alice"}
     cli.ok("admin", "ram", "policy", "attach", *a, "--user", "alice", "--policy", "query-only")
 
     role = cli.json(
-        "admin", "ram", "role", "create", *a, "--name", "ops", "--trust-user", "alice", "--trust-user", "alice",
+        "admin",
+        "ram",
+        "role",
+        "create",
+        *a,
+        "--name",
+        "ops",
+        "--trust-user",
+        "alice",
+        "--trust-user",
+        "alice",
     )
     assert role["RoleName"] == "ops" and role["TrustUsers"] == ["alice"]
     assert role["Arn"] == f"acs:ram::{account}:role/ops" and role["MaxSessionDuration"] == 43200
@@ -126,20 +138,38 @@ def test_users_policies_roles_and_sts(cli: Cli, account: str, tmp_path: Path) ->
     listed = {p["PolicyName"]: p for p in cli.json("admin", "ram", "policy", "list", *a)["Policies"]}
     assert set(listed) == {"AliyunCAMSFullAccess", "AliyunCAMSReadOnlyAccess", "query-only", "from-stdin"}
     assert listed["AliyunCAMSFullAccess"]["PolicyType"] == "System" and listed["query-only"]["PolicyType"] == "Custom"
-    assert [listed[n]["AttachmentCount"] for n in ("AliyunCAMSFullAccess", "AliyunCAMSReadOnlyAccess", "from-stdin")] == [1, 1, 0]
+    assert [
+        listed[n]["AttachmentCount"] for n in ("AliyunCAMSFullAccess", "AliyunCAMSReadOnlyAccess", "from-stdin")
+    ] == [1, 1, 0]
     for_alice = cli.json("admin", "ram", "policy", "list", *a, "--user", "alice")["Policies"]
     assert [(p["PolicyName"], p["PolicyType"], p["UserName"]) for p in for_alice] == [
-        ("AliyunCAMSReadOnlyAccess", "System", "alice"), ("query-only", "Custom", "alice"),
+        ("AliyunCAMSReadOnlyAccess", "System", "alice"),
+        ("query-only", "Custom", "alice"),
     ]
     detached = cli.json("admin", "ram", "policy", "detach", *a, "--user", "alice", "--policy", "query-only")
     assert detached == {"PolicyName": "query-only", "PolicyType": "Custom", "UserName": "alice"}
     assert len(cli.json("admin", "ram", "policy", "list", *a, "--user", "alice")["Policies"]) == 1
-    assert [p["RoleName"] for p in cli.json("admin", "ram", "policy", "list", *a, "--role", "ops")["Policies"]] == ["ops"]
+    assert [p["RoleName"] for p in cli.json("admin", "ram", "policy", "list", *a, "--role", "ops")["Policies"]] == [
+        "ops"
+    ]
 
     before = time.time()
     issued = cli.json(
-        "admin", "sts", "assume-role", *a, "--role", "ops", "--session", "batch-1", "--duration", "900",
-        "--user", "alice", "--policy", "-", stdin=ALLOW_QUERY,
+        "admin",
+        "sts",
+        "assume-role",
+        *a,
+        "--role",
+        "ops",
+        "--session",
+        "batch-1",
+        "--duration",
+        "900",
+        "--user",
+        "alice",
+        "--policy",
+        "-",
+        stdin=ALLOW_QUERY,
     )
     assert set(issued) == {"RequestId", "AssumedRoleUser", "Credentials"}
     assert re.fullmatch(r"[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}", issued["RequestId"])
@@ -165,7 +195,9 @@ def test_decode_diagnostic(local_cli: Cli) -> None:
     cli = local_cli
     decision = Decision(False, "ExplicitDeny", "AccountLevelIdentityBasedPolicy", "no-sync", 1)
     ctx = RequestContext("cams:ChatappSyncPhoneNumber", "acs:cams:*:1234567890123456:*")
-    message = encode_diagnostic(decision, ctx, principal="acs:ram::1234567890123456:user/bob", account_id="1234567890123456")
+    message = encode_diagnostic(
+        decision, ctx, principal="acs:ram::1234567890123456:user/bob", account_id="1234567890123456"
+    )
     decoded = cli.json("admin", "ram", "decode-diagnostic", message)
     assert decoded["PolicyName"] == "no-sync" and decoded["StatementIndex"] == 1
     assert decoded["NoPermissionType"] == "ExplicitDeny" and decoded["AuthAction"] == "cams:ChatappSyncPhoneNumber"
@@ -175,7 +207,9 @@ def test_decode_diagnostic(local_cli: Cli) -> None:
 
 
 def _policy(**statement: Any) -> str:
-    return json.dumps({"Version": "1", "Statement": [{"Effect": "Allow", "Action": "cams:*", "Resource": "*", **statement}]})
+    return json.dumps(
+        {"Version": "1", "Statement": [{"Effect": "Allow", "Action": "cams:*", "Resource": "*", **statement}]}
+    )
 
 
 INVALID_DOCUMENTS = [
@@ -191,7 +225,10 @@ INVALID_DOCUMENTS = [
     (_policy(Principal={"RAM": "*"}), "Principal is not allowed"),
     (_policy(Condition={"StringEqual": {"acs:SourceIp": "1.2.3.4"}}), 'unknown operator "StringEqual"'),
     (_policy(Condition={"ipaddress": {"acs:SourceIp": "1.2.3.4"}}), 'did you mean "IpAddress"'),
-    (_policy(Condition={"IpAddress": {"acs:SourceIp": "10.0.0.300"}}), 'value "10.0.0.300" is not an IPv4/IPv6 address'),
+    (
+        _policy(Condition={"IpAddress": {"acs:SourceIp": "10.0.0.300"}}),
+        'value "10.0.0.300" is not an IPv4/IPv6 address',
+    ),
     (_policy(Condition={"DateLessThan": {"acs:CurrentTime": "tomorrow"}}), "is not an ISO 8601 date-time"),
     (_policy(Condition={"IpAddress": {"SourceIp": "1.2.3.4"}}), 'invalid condition key "SourceIp"'),
     ('{"Version": "1", "Version": "1", "Statement": []}', 'repeats the key "Version"'),
@@ -214,7 +251,17 @@ def test_invalid_policy_documents_are_refused(local_cli: Cli) -> None:
     cli.ok("admin", "ram", "user", "create", "--account", account, "--name", "u")
     cli.ok("admin", "ram", "role", "create", "--account", account, "--name", "r", "--trust-user", "u")
     line = cli.fails(
-        "admin", "sts", "assume-role", "--account", account, "--role", "r", "--session", "s1", "--policy", "-",
+        "admin",
+        "sts",
+        "assume-role",
+        "--account",
+        account,
+        "--role",
+        "r",
+        "--session",
+        "s1",
+        "--policy",
+        "-",
         stdin=_policy(Effect="Alow"),
     )
     assert line.startswith("invalid policy document: ") and '"Alow"' in line
@@ -232,19 +279,56 @@ def test_bad_arguments(local_cli: Cli, tmp_path: Path) -> None:
         (("admin", "ram", "user", "create", "--account", "999", "--name", "x"), None, "account 999 does not exist"),
         (("admin", "ram", "user", "create", *a, "--name", "no spaces"), None, "user name 'no spaces' is not valid"),
         (("admin", "accesskey", "create", *a, "--user", "bob"), None, "RAM user bob does not exist"),
-        (("admin", "ram", "policy", "create", *a, "--name", "mine", "--document", "-"), ALLOW_QUERY, "policy mine already exists"),
-        (("admin", "ram", "policy", "create", *a, "--name", "AliyunCAMSFullAccess", "--document", "-"), ALLOW_QUERY,
-         "taken by a System policy"),
-        (("admin", "ram", "policy", "create", *a, "--name", "x", "--document", str(tmp_path / "missing.json")), None,
-         "--document: cannot read"),
-        (("admin", "ram", "policy", "attach", *a, "--user", "alice", "--policy", "nope"), None, "policy nope does not exist"),
-        (("admin", "ram", "policy", "attach", *a, "--user", "bob", "--policy", "mine"), None, "RAM user bob does not exist"),
+        (
+            ("admin", "ram", "policy", "create", *a, "--name", "mine", "--document", "-"),
+            ALLOW_QUERY,
+            "policy mine already exists",
+        ),
+        (
+            ("admin", "ram", "policy", "create", *a, "--name", "AliyunCAMSFullAccess", "--document", "-"),
+            ALLOW_QUERY,
+            "taken by a System policy",
+        ),
+        (
+            ("admin", "ram", "policy", "create", *a, "--name", "x", "--document", str(tmp_path / "missing.json")),
+            None,
+            "--document: cannot read",
+        ),
+        (
+            ("admin", "ram", "policy", "attach", *a, "--user", "alice", "--policy", "nope"),
+            None,
+            "policy nope does not exist",
+        ),
+        (
+            ("admin", "ram", "policy", "attach", *a, "--user", "bob", "--policy", "mine"),
+            None,
+            "RAM user bob does not exist",
+        ),
         (("admin", "ram", "policy", "attach", *a, "--policy", "mine"), None, "exactly one of --user or --role"),
         (("admin", "ram", "policy", "detach", *a, "--user", "alice", "--policy", "mine"), None, "is not attached"),
         (("admin", "ram", "role", "create", *a, "--name", "r2"), None, "--trust-user"),
-        (("admin", "ram", "role", "create", *a, "--name", "r2", "--trust-user", "bob"), None, "RAM user bob does not exist"),
-        (("admin", "ram", "role", "create", *a, "--name", "r3", "--trust-user", "alice", "--max-session-duration", "60"), None,
-         "MaxSessionDuration must be 3600 to 43200"),
+        (
+            ("admin", "ram", "role", "create", *a, "--name", "r2", "--trust-user", "bob"),
+            None,
+            "RAM user bob does not exist",
+        ),
+        (
+            (
+                "admin",
+                "ram",
+                "role",
+                "create",
+                *a,
+                "--name",
+                "r3",
+                "--trust-user",
+                "alice",
+                "--max-session-duration",
+                "60",
+            ),
+            None,
+            "MaxSessionDuration must be 3600 to 43200",
+        ),
         ((*assume, "--duration", "899"), None, "--duration must be 900 to 43200 seconds, got 899"),
         ((*assume, "--duration", "43201"), None, "--duration must be 900 to 43200 seconds, got 43201"),
         ((*assume, "--duration", "soon"), None, "Invalid value for '--duration'"),

@@ -23,6 +23,8 @@ from .db.ram import RamStore
 from .db.spaces import SpaceStore
 from .graph.client import GraphClient
 from .ratelimit import RateLimiter, build_rate_limiter
+from .replay import RedisNonceStore
+from .rpc.auth import NonceStore
 from .rpc.gateway import GatewayPorts, IpNetwork, create_gateway_app
 from .rpc.registry import Registry
 from .secretbox import SecretBox, load_or_create_key
@@ -95,10 +97,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
     container = build_container(settings)
+    nonces: NonceStore = DatabaseNonceStore(container.engine)
+    redis_nonces: RedisNonceStore | None = None
+    if settings.redis_url:
+        redis_nonces = RedisNonceStore(settings.redis_url, nonces, on_failure=settings.rate_limit_on_redis_failure)
+        nonces = redis_nonces
     ports = GatewayPorts(
         registry=container.registry,
         credentials=container.accounts,
-        nonces=DatabaseNonceStore(container.engine),
+        nonces=nonces,
         throttle=AccountThrottle(
             container.limiter, parse_rate_overrides(settings.rate_limits), AccountRateStore(container.engine)
         ),
@@ -111,6 +118,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         yield
+        if redis_nonces is not None:
+            await redis_nonces.close()
         await container.aclose()
 
     app = create_gateway_app(ports)

@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = Field(
         default=None,
-        description="Redis URL shared by all processes for rate limits; limits are per process when unset.",
+        description="Redis URL shared by all processes for rate limits and nonces; without it limits are per process and nonces live in the database.",
     )
     rate_limits: str = Field(
         default="",

@@ -116,13 +116,19 @@ def test_token_mismatches(server: str, admin: Admin, tenant: tuple[str, str], al
 def test_sts_key_without_token(server: str, admin: Admin, tenant: tuple[str, str]) -> None:
     account, space = tenant
     session = assume(admin, account)
-    params = sign_v1(v1_params(session.access_key_id, action="QueryChatappPhoneNumbers", CustSpaceId=space), session.access_key_secret)
+    params = sign_v1(
+        v1_params(session.access_key_id, action="QueryChatappPhoneNumbers", CustSpaceId=space),
+        session.access_key_secret,
+    )
     response = httpx.post(f"http://{server}/", params=params)
     assert response.status_code == 400
     assert response.json()["Code"] == "MissingSecurityToken"
     with_token = sign_v1(
         v1_params(
-            session.access_key_id, action="QueryChatappPhoneNumbers", CustSpaceId=space, SecurityToken=session.security_token
+            session.access_key_id,
+            action="QueryChatappPhoneNumbers",
+            CustSpaceId=space,
+            SecurityToken=session.security_token,
         ),
         session.access_key_secret,
     )
@@ -186,7 +192,9 @@ def test_sts_secrets_are_stored_encrypted(admin: Admin, tenant: tuple[str, str])
 
     async def row(c: Any) -> Any:
         async with c.engine.connect() as conn:
-            return (await conn.execute(select(sts_credentials).where(sts_credentials.c.id == session.access_key_id))).one()
+            return (
+                await conn.execute(select(sts_credentials).where(sts_credentials.c.id == session.access_key_id))
+            ).one()
 
     stored = admin.run(row)
     text = json.dumps([str(v) for v in stored])
@@ -227,7 +235,12 @@ def test_cli_issued_credentials_work(server: str, settings: Settings, admin: Adm
     opencams = str(Path(sys.executable).parent / "opencams")
     args = ["admin", "sts", "assume-role", "--account", account, "--role", "ops", "--session", "cli", "--user", "alice"]
     done = subprocess.run(
-        [opencams, *args, "--policy", "-", "--json"], input=QUERY_ONLY, env=env, capture_output=True, text=True, timeout=60
+        [opencams, *args, "--policy", "-", "--json"],
+        input=QUERY_ONLY,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr
     credentials = json.loads(done.stdout)["Credentials"]

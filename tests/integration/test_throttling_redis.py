@@ -12,7 +12,6 @@ import httpx
 import pytest
 
 from opencams.config import Settings
-
 from opencams.db.limits import AccountRateStore
 from opencams.ratelimit import Rate
 
@@ -22,7 +21,9 @@ from ..harness import Admin, ServerProcess, free_port, server_env
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not REDIS_URL, reason="Redis tests need OPENCAMS_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/0)"),
+    pytest.mark.skipif(
+        not REDIS_URL, reason="Redis tests need OPENCAMS_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/0)"
+    ),
 ]
 
 
@@ -44,7 +45,8 @@ class ThrowawayRedis:
     def start(self) -> None:
         self.proc = subprocess.Popen(
             [self.binary, "--port", str(self.port), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -126,3 +128,24 @@ def test_redis_dying_and_coming_back(
     log = server.log_path.read_text()
     assert "Traceback" not in log
     assert "unreachable" in log.lower() or "redis" in log.lower()
+
+
+def test_nonces_in_redis_are_shared_by_processes(settings: Settings, admin: Admin, tmp_path: Path) -> None:
+    assert REDIS_URL
+    settings.redis_url = REDIS_URL
+    env = server_env(settings)
+    a = ServerProcess(env, tmp_path / "a.log")
+    b = ServerProcess(env, tmp_path / "b.log")
+    try:
+        from ..harness import sign_v1, v1_params
+
+        account = admin.account()
+        ak, secret = admin.key(account)
+        params = sign_v1(v1_params(ak, action="QueryChatappPhoneNumbers", CustSpaceId=admin.space(account)), secret)
+        assert httpx.post(f"http://{a.endpoint}/", params=params).status_code == 200
+        replay = httpx.post(f"http://{b.endpoint}/", params=params)
+        assert replay.status_code == 400
+        assert replay.json()["Code"] == "SignatureNonceUsed"
+    finally:
+        a.stop()
+        b.stop()

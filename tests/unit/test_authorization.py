@@ -104,7 +104,9 @@ async def test_root_is_allowed_without_a_query(world: World) -> None:
 
 async def test_one_query_per_call(world: World) -> None:
     custom = {"mine": doc(allow("cams:Query*")), "other": doc(allow("cams:Get*"))}
-    alice = await world.given("alice", "AliyunCAMSReadOnlyAccess", "mine", "other", "AliyunCAMSFullAccess", custom=custom)
+    alice = await world.given(
+        "alice", "AliyunCAMSReadOnlyAccess", "mine", "other", "AliyunCAMSFullAccess", custom=custom
+    )
     world.selects.clear()
     await world.authorizer.authorize(alice, SYNC, CALL)
     assert len(world.selects) == 1
@@ -138,7 +140,9 @@ async def test_explicit_deny_names_policy_and_statement(world: World) -> None:
     assert detail["NoPermissionType"] == "ExplicitDeny"
     diagnostic = decode_diagnostic(detail["EncodedDiagnosticMessage"])
     assert (diagnostic["PolicyName"], diagnostic["StatementIndex"], diagnostic["PolicyType"]) == (
-        "guard", 1, "AccountLevelIdentityBasedPolicy",
+        "guard",
+        1,
+        "AccountLevelIdentityBasedPolicy",
     )
 
 
@@ -218,7 +222,9 @@ async def test_a_stored_policy_that_no_longer_parses_denies(world: World) -> Non
     async with world.ram.engine.begin() as conn:
         await conn.execute(
             ram_policies.insert().values(
-                account_id=world.account, name="stale", document='{"Version":"1","Statement":"oops"}',
+                account_id=world.account,
+                name="stale",
+                document='{"Version":"1","Statement":"oops"}',
                 created_at=datetime.now(UTC),
             )
         )

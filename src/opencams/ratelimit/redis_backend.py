@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -89,7 +90,7 @@ class RedisRateLimiter:
         *,
         on_failure: FailurePolicy = "reject",
         key_prefix: str = "opencams",
-        timeout: float = 0.25,
+        timeout: float = 0.5,
         retry_interval: float = 0.5,
     ) -> None:
         if on_failure not in ("reject", "local"):
@@ -101,27 +102,35 @@ class RedisRateLimiter:
         password = urlsplit(url).password
         # Both spellings: redis-py unquotes the URL's password before using it.
         self._secrets = {password, unquote(password)} - {""} if password else set()
-        # Short timeouts and no client-side retries: a dead Redis must cost a
-        # request at most one `timeout`, never the default 3 retries with backoff.
+        # Short timeouts and one immediate retry: after Redis restarts, pooled
+        # connections are dead and the retry reconnects; a dead Redis costs a
+        # request at most two `timeout`s, never the default retries with backoff.
         self._client = Redis.from_url(
             url,
             socket_connect_timeout=timeout,
             socket_timeout=timeout,
-            retry=Retry(NoBackoff(), 0),
+            retry=Retry(NoBackoff(), 1),
         )
         self._script = self._client.register_script(_MOVING_WINDOW_LUA)
         self._local = MemoryRateLimiter()
         self._down = False
         self._probing = False
+        self._probe_done = asyncio.Event()
+        self._probe_done.set()
         self._next_attempt = 0.0  # time.monotonic()
 
     async def hit(self, key: str, rate: Rate) -> Admission:
+        if self._down and self._probing:
+            # Another call is finding out whether Redis is back (bounded by its timeouts):
+            # waiting for the answer keeps a recovering Redis from being bypassed.
+            await self._probe_done.wait()
         if self._down and (self._probing or time.monotonic() < self._next_attempt):
             return await self._fallback(key, rate)
         probing = self._down
         if probing:
-            # While down, one call at a time probes Redis; the rest use the policy.
+            # While down, one call at a time probes Redis; the rest wait for its verdict.
             self._probing = True
+            self._probe_done.clear()
         try:
             allowed, wait_us = await self._script(
                 keys=[f"{self._key_prefix}:ratelimit:{rate}:{key}"],
@@ -133,6 +142,7 @@ class RedisRateLimiter:
         finally:
             if probing:
                 self._probing = False
+                self._probe_done.set()
         if self._down:
             self._down = False
             logger.warning("rate limiting through Redis at %s restored", self._safe_url)
