@@ -96,19 +96,25 @@ class _Recorder(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
         self.lines: list[str] = []
+        self.paused = False
         self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
 
     def emit(self, record: logging.LogRecord) -> None:
+        if self.paused:
+            return
         try:
             self.lines.append(self.format(record))
         except Exception:  # a record that cannot be formatted still must not hide a secret
             self.lines.append(repr(record.__dict__))
 
 
+RECORDER = _Recorder()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def no_secret_in_logs() -> Iterator[None]:
     """After the whole session: no log line, in process or in a server subprocess, holds a secret."""
-    recorder = _Recorder()
+    recorder = RECORDER
     root = logging.getLogger()
     ours = logging.getLogger("opencams")
     previous = root.level, ours.level

@@ -113,6 +113,9 @@ def serve(
         workers=workers,
         log_level=cfg.log_level.lower(),
         access_log=False,
+        # acs:SourceIp must be the real peer: X-Forwarded-For is believed only from
+        # OPENCAMS_TRUSTED_PROXIES, by the gateway, never by uvicorn.
+        proxy_headers=False,
     )
 
 

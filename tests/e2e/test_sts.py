@@ -20,7 +20,7 @@ from opencams.db.ram import RamStore, StsSession
 from opencams.db.tables import sts_credentials
 from opencams.iam.diagnostic import decode_diagnostic
 
-from ..harness import Admin, new_sdk, sign_v1, v1_params
+from ..harness import SECRETS, Admin, new_sdk, sign_v1, v1_params
 from .test_ram import denied, doc, query, ram, sync, user_with
 
 ALGORITHMS = [None, "v2"]
@@ -46,7 +46,9 @@ def tenant(admin: Admin) -> tuple[str, str]:
 def assume(admin: Admin, account: str, **kwargs: Any) -> StsSession:
     kwargs.setdefault("role_name", "ops")
     kwargs.setdefault("session_name", "s1")
-    return ram(admin, lambda s: s.assume_role(account, **kwargs))  # type: ignore[no-any-return]
+    session: StsSession = ram(admin, lambda s: s.assume_role(account, **kwargs))
+    SECRETS.update({session.access_key_secret, session.security_token})
+    return session
 
 
 def client_for(server: str, session: StsSession, algorithm: str | None, token: str | None = None) -> Any:
