@@ -96,6 +96,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     """The ASGI application; `opencams serve` runs it as a uvicorn factory in every worker."""
     settings = settings or Settings()
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # httpx logs every Graph request at INFO: noise for an operator, and measurable at load.
+    # Failed syncs get their own structured line (actions/phone_numbers.py).
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
     container = build_container(settings)
     nonces: NonceStore = DatabaseNonceStore(container.engine)
     redis_nonces: RedisNonceStore | None = None

@@ -58,7 +58,7 @@ class PhoneNumberActions:
         return space
 
     async def render(self, space: Space, numbers: list[StoredNumber]) -> dict[str, Any]:
-        account = await self.accounts.get_account(space.account_id)
+        account = await self.accounts.recent_account(space.account_id)
         queues = Queues.for_account(account.id) if account.queue_delivery else None
         return {
             "Code": "OK",

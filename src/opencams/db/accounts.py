@@ -2,19 +2,40 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..ids import new_access_key_id, new_access_key_secret, new_account_id
 from ..principal import Credential, Principal
 from ..secretbox import SecretBox
+from .engine import write
 from .tables import access_keys, accounts, ram_users, sts_credentials
 
 # Temporary AccessKeys issued by AssumeRole carry Alibaba's prefix; they live in their own table.
 STS_KEY_PREFIX = "STS."
+# An account read along with a credential serves the rest of that request (subscription check,
+# queue names) without another query; after this long it is read again.
+ACCOUNT_FRESH_SECONDS = 0.5
+
+
+# Built once: this runs on every call, and building the statement costs more than running it.
+_CREDENTIAL = (
+    select(
+        access_keys.c.secret_enc,
+        access_keys.c.active,
+        access_keys.c.account_id,
+        access_keys.c.user_name,
+        accounts.c.name,
+        accounts.c.cams_enabled,
+        accounts.c.queue_delivery,
+    )
+    .join(accounts, accounts.c.id == access_keys.c.account_id)
+    .where(access_keys.c.id == bindparam("key_id"))
+)
 
 
 class NotFound(LookupError):
@@ -43,10 +64,24 @@ class AccountStore:
     def __init__(self, engine: AsyncEngine, box: SecretBox) -> None:
         self.engine = engine
         self.box = box
+        self._recent: dict[str, tuple[float, Account]] = {}
+
+    def _remember(self, account: Account) -> Account:
+        if len(self._recent) > 10_000:
+            self._recent.clear()
+        self._recent[account.id] = (time.monotonic(), account)
+        return account
+
+    async def recent_account(self, account_id: str) -> Account:
+        """The account as read within the last moment (by this request's credential lookup), or now."""
+        seen = self._recent.get(account_id)
+        if seen is not None and time.monotonic() - seen[0] < ACCOUNT_FRESH_SECONDS:
+            return seen[1]
+        return await self.get_account(account_id)
 
     async def create_account(self, name: str, *, cams_enabled: bool = True) -> Account:
         account = Account(new_account_id(), name, cams_enabled, False)
-        async with self.engine.begin() as conn:
+        async with write(self.engine) as conn:
             await conn.execute(
                 accounts.insert().values(
                     id=account.id,
@@ -63,7 +98,7 @@ class AccountStore:
             row = (await conn.execute(select(accounts).where(accounts.c.id == account_id))).first()
         if row is None:
             raise NotFound(f"account {account_id} does not exist")
-        return Account(row.id, row.name, row.cams_enabled, row.queue_delivery)
+        return self._remember(Account(row.id, row.name, row.cams_enabled, row.queue_delivery))
 
     async def list_accounts(self) -> list[Account]:
         async with self.engine.connect() as conn:
@@ -76,22 +111,23 @@ class AccountStore:
         values = {
             k: v for k, v in {"cams_enabled": cams_enabled, "queue_delivery": queue_delivery}.items() if v is not None
         }
-        async with self.engine.begin() as conn:
+        async with write(self.engine) as conn:
             result = await conn.execute(update(accounts).where(accounts.c.id == account_id).values(**values))
         if result.rowcount == 0:
             raise NotFound(f"account {account_id} does not exist")
         return await self.get_account(account_id)
 
     async def is_subscribed(self, account_id: str) -> bool:
-        async with self.engine.connect() as conn:
-            enabled = await conn.scalar(select(accounts.c.cams_enabled).where(accounts.c.id == account_id))
-        return bool(enabled)
+        try:
+            return (await self.recent_account(account_id)).cams_enabled
+        except NotFound:
+            return False
 
     async def create_access_key(self, account_id: str, user_name: str | None = None) -> NewAccessKey:
         """A new key of the account itself or, with `user_name`, of one of its RAM users."""
         await self.get_account(account_id)
         key = NewAccessKey(new_access_key_id(), new_access_key_secret(), account_id, user_name)
-        async with self.engine.begin() as conn:
+        async with write(self.engine) as conn:
             if user_name is not None:
                 exists = await conn.scalar(
                     select(ram_users.c.name).where(ram_users.c.account_id == account_id, ram_users.c.name == user_name)
@@ -111,7 +147,7 @@ class AccountStore:
         return key
 
     async def set_access_key_active(self, access_key_id: str, active: bool) -> None:
-        async with self.engine.begin() as conn:
+        async with write(self.engine) as conn:
             result = await conn.execute(
                 update(access_keys).where(access_keys.c.id == access_key_id).values(active=active)
             )
@@ -123,18 +159,11 @@ class AccountStore:
         if access_key_id.startswith(STS_KEY_PREFIX):
             return await self._sts_credential(access_key_id)
         async with self.engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    select(
-                        access_keys.c.secret_enc,
-                        access_keys.c.active,
-                        access_keys.c.account_id,
-                        access_keys.c.user_name,
-                    ).where(access_keys.c.id == access_key_id)
-                )
-            ).first()
+            row = (await conn.execute(_CREDENTIAL, {"key_id": access_key_id})).first()
         if row is None:
             return None
+        # The rest of the request (subscription, queue names) reuses this read of the account.
+        self._remember(Account(row.account_id, row.name, row.cams_enabled, row.queue_delivery))
         if row.user_name is None:
             principal = Principal(account_id=row.account_id, kind="root", access_key_id=access_key_id)
         else:

@@ -1,11 +1,14 @@
-"""Meta's per-WABA blocks in the database, so every process stops calling a blocked WABA."""
+"""Meta's per-WABA blocks in the database, so every process stops calling a blocked WABA.
+
+They are read along with the space (`SpaceStore.get_space`); this store only writes them.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .dialect import upsert
+from .engine import write
 from .tables import waba_blocks
 
 
@@ -15,12 +18,7 @@ class WabaBudgetStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
-    async def blocked_until(self, waba_id: str) -> float | None:
-        async with self.engine.connect() as conn:
-            value = await conn.scalar(select(waba_blocks.c.blocked_until).where(waba_blocks.c.waba_id == waba_id))
-        return float(value) if value is not None else None
-
     async def block(self, waba_id: str, until: float, reason: str) -> None:
         stmt = upsert(self.engine.dialect.name, waba_blocks, ("waba_id",), ("blocked_until", "reason"))
-        async with self.engine.begin() as conn:
+        async with write(self.engine) as conn:
             await conn.execute(stmt, [{"waba_id": waba_id, "blocked_until": until, "reason": reason[:64]}])

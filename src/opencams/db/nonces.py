@@ -8,6 +8,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .dialect import insert_ignore
+from .engine import write
 from .tables import nonces
 
 # Expired nonces are purged every this many inserts, keeping the table at about one window's worth.
@@ -20,16 +21,16 @@ class DatabaseNonceStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._inserts = 0
+        # Built once: this runs on every call.
+        self._insert = insert_ignore(engine.dialect.name, nonces)
 
     async def use_nonce(self, key: str, ttl: float) -> bool:
         now = time.time()
         self._inserts += 1
-        async with self.engine.begin() as conn:
+        async with write(self.engine) as conn:
             if self._inserts % PURGE_EVERY == 0:
                 await conn.execute(delete(nonces).where(nonces.c.expires_at < now))
-            result = await conn.execute(
-                insert_ignore(self.engine.dialect.name, nonces).values(key=key, expires_at=now + ttl)
-            )
+            result = await conn.execute(self._insert, {"key": key, "expires_at": now + ttl})
             if result.rowcount == 1:
                 return True
             # The key exists: it is a replay unless the old row outlived its window.

@@ -22,6 +22,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from ..iam.policy import SYSTEM_POLICIES, NamedPolicy, PolicyDocument, PolicyError, Statement, parse_policy
 from ..secretbox import SecretBox
 from .accounts import STS_KEY_PREFIX, NotFound
+from .engine import write
 from .tables import accounts, ram_attachments, ram_policies, ram_roles, ram_users, sts_credentials
 
 log = logging.getLogger("opencams.ram")
@@ -189,7 +190,7 @@ class RamStore:
     async def create_user(self, account_id: str, name: str) -> RamUser:
         check_user_name(name)
         user = RamUser(account_id, name, datetime.now(UTC))
-        async with self.engine.begin() as conn:
+        async with write(self.engine) as conn:
             await _require_account(conn, account_id)
             try:
                 await conn.execute(
@@ -216,7 +217,7 @@ class RamStore:
         check_policy_name(name)
         parse_policy(document)
         created = datetime.now(UTC)
-        async with self.engine.begin() as conn:
+        async with write(self.engine) as conn:
             await _require_account(conn, account_id)
             try:
                 await conn.execute(
@@ -268,7 +269,7 @@ class RamStore:
     async def attach_policy(
         self, account_id: str, principal_type: PrincipalType, principal_name: str, policy_name: str
     ) -> Attachment:
-        async with self.engine.begin() as conn:
+        async with write(self.engine) as conn:
             await _require_principal(conn, account_id, principal_type, principal_name)
             policy_type = await _policy_type(conn, account_id, policy_name)
             attachment = Attachment(
@@ -295,7 +296,7 @@ class RamStore:
         self, account_id: str, principal_type: PrincipalType, principal_name: str, policy_name: str
     ) -> PolicyType:
         """Detach the policy; returns its type."""
-        async with self.engine.begin() as conn:
+        async with write(self.engine) as conn:
             await _require_principal(conn, account_id, principal_type, principal_name)
             policy_type = await _policy_type(conn, account_id, policy_name)
             result = await conn.execute(
@@ -373,7 +374,7 @@ class RamStore:
             raise RamError(f"MaxSessionDuration must be 3600 to {MAX_SESSION_DURATION} seconds")
         unique = tuple(dict.fromkeys(trust_users))
         role = Role(account_id, name, _new_role_id(), unique, max_session_duration, datetime.now(UTC))
-        async with self.engine.begin() as conn:
+        async with write(self.engine) as conn:
             await _require_account(conn, account_id)
             known = set(
                 (
@@ -432,7 +433,7 @@ class RamStore:
         if session_policy is not None:
             parse_policy(session_policy)
         issued = time.time() if now is None else now
-        async with self.engine.begin() as conn:
+        async with write(self.engine) as conn:
             row = (
                 await conn.execute(
                     select(ram_roles).where(ram_roles.c.account_id == account_id, ram_roles.c.name == role_name)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ..domain.phone_numbers import MetaNumber, StoredNumber
@@ -16,7 +17,8 @@ from ..ids import new_space_id
 from ..secretbox import SecretBox
 from .accounts import NotFound
 from .dialect import upsert
-from .tables import phone_numbers, spaces
+from .engine import write
+from .tables import phone_numbers, spaces, waba_blocks
 
 # Columns a sync may overwrite; the CAMS-side settings (callback URLs) are deliberately absent.
 _META_COLUMNS = (
@@ -49,6 +51,8 @@ class Space:
     last_sync_at: datetime | None
     last_sync_code: str | None
     last_sync_message: str | None
+    # Until when Meta asked us not to call for this space's WABA (epoch seconds), if it did.
+    waba_blocked_until: float | None = None
 
 
 def _stored(row: Any) -> StoredNumber:
@@ -66,6 +70,22 @@ def _stored(row: Any) -> StoredNumber:
         is_official=row.is_official,
     )
     return StoredNumber(meta, row.status_callback_url, row.up_callback_url)
+
+
+_UPSERTS: dict[str, Any] = {}
+# Built once: the space is read on every call.
+_SPACE = (
+    select(spaces, waba_blocks.c.blocked_until)
+    .outerjoin(waba_blocks, waba_blocks.c.waba_id == spaces.c.waba_id)
+    .where(spaces.c.id == bindparam("space_id"))
+)
+
+
+def _upsert_numbers(dialect: str) -> Any:
+    """The numbers upsert for a dialect, built once: compiling it is a measurable share of a sync."""
+    if dialect not in _UPSERTS:
+        _UPSERTS[dialect] = upsert(dialect, phone_numbers, ("space_id", "phone_number_id"), _META_COLUMNS)
+    return _UPSERTS[dialect]
 
 
 class SpaceStore:
@@ -87,6 +107,7 @@ class SpaceStore:
             row.last_sync_at,
             row.last_sync_code,
             row.last_sync_message,
+            getattr(row, "blocked_until", None),
         )
 
     async def create_space(
@@ -100,7 +121,7 @@ class SpaceStore:
         space_id: str | None = None,
     ) -> Space:
         space_id = space_id or new_space_id()
-        async with self.engine.begin() as conn:
+        async with write(self.engine) as conn:
             await conn.execute(
                 spaces.insert().values(
                     id=space_id,
@@ -116,8 +137,9 @@ class SpaceStore:
         return await self.get_space(space_id)
 
     async def get_space(self, space_id: str) -> Space:
+        """The space, with its WABA's block from Meta read in the same query."""
         async with self.engine.connect() as conn:
-            row = (await conn.execute(select(spaces).where(spaces.c.id == space_id))).first()
+            row = (await conn.execute(_SPACE, {"space_id": space_id})).first()
         if row is None:
             raise NotFound(f"space {space_id} does not exist")
         return self._space(row)
@@ -158,7 +180,7 @@ class SpaceStore:
         status_callback_url: str | None,
         up_callback_url: str | None,
     ) -> None:
-        async with self.engine.begin() as conn:
+        async with write(self.engine) as conn:
             await conn.execute(
                 update(phone_numbers)
                 .where(phone_numbers.c.space_id == space_id, phone_numbers.c.phone_number_id == phone_number_id)
@@ -174,7 +196,9 @@ class SpaceStore:
         Numbers absent from the fetch are marked removed; returning ones keep their old settings.
         """
         now = datetime.now(UTC)
-        async with self.engine.begin() as conn:
+        serialized = [json.dumps(node, separators=(",", ":"), sort_keys=True) for _, node in nodes]
+        digest = hashlib.sha256("\n".join(serialized).encode()).hexdigest()
+        async with write(self.engine) as conn:
             query = select(spaces).where(spaces.c.id == space_id)
             if conn.dialect.name == "postgresql":
                 # Serialises syncs of one space across processes; SQLite's BEGIN IMMEDIATE already does.
@@ -184,61 +208,87 @@ class SpaceStore:
                 raise NotFound(f"space {space_id} does not exist")
             if space.fetch_started_at is not None and fetch_started_at < space.fetch_started_at:
                 return await self._numbers(conn, space_id)
-            generation = space.sync_generation + 1
-            rows = [
-                {
-                    "space_id": space_id,
-                    "phone_number_id": meta.id,
-                    "position": position,
-                    "display_phone_number": meta.display_phone_number,
-                    "verified_name": meta.verified_name,
-                    "status": meta.status,
-                    "quality_rating": meta.quality_rating,
-                    "code_verification_status": meta.code_verification_status,
-                    "name_status": meta.name_status,
-                    "new_name_status": meta.new_name_status,
-                    "messaging_limit_tier": meta.messaging_limit_tier,
-                    "portfolio_messaging_limit": meta.portfolio_messaging_limit,
-                    "is_official": meta.is_official,
-                    "node": json.dumps(node, separators=(",", ":"), sort_keys=True),
-                    # A new number takes the space's defaults; an existing one keeps its own (not in _META_COLUMNS).
-                    "status_callback_url": space.status_callback_url,
-                    "up_callback_url": space.up_callback_url,
-                    "sync_generation": generation,
-                    "first_seen_at": now,
-                    "synced_at": now,
-                    "removed_at": None,
-                }
-                for position, (meta, node) in enumerate(nodes)
-            ]
-            if rows:
-                stmt = upsert(conn.dialect.name, phone_numbers, ("space_id", "phone_number_id"), _META_COLUMNS)
-                await conn.execute(stmt, rows)
-            await conn.execute(
-                update(phone_numbers)
-                .where(
-                    phone_numbers.c.space_id == space_id,
-                    phone_numbers.c.sync_generation != generation,
-                    phone_numbers.c.removed_at.is_(None),
-                )
-                .values(removed_at=now)
-            )
+            unchanged = space.content_digest == digest and space.sync_generation > 0
+            # Meta usually answers what it answered last time: then no number row is written.
+            generation = space.sync_generation if unchanged else space.sync_generation + 1
+            if not unchanged:
+                await self._write_numbers(conn, space, nodes, serialized, generation, now)
             await conn.execute(
                 update(spaces)
                 .where(spaces.c.id == space_id)
                 .values(
                     sync_generation=generation,
                     fetch_started_at=fetch_started_at,
+                    content_digest=digest,
                     last_sync_at=now,
                     last_sync_code="OK",
                     last_sync_message=None,
                 )
             )
-            return await self._numbers(conn, space_id)
+            # The answer is the fetch itself plus each number's settings: only those are read back.
+            settings = {
+                r.phone_number_id: (r.status_callback_url, r.up_callback_url)
+                for r in await conn.execute(
+                    select(
+                        phone_numbers.c.phone_number_id,
+                        phone_numbers.c.status_callback_url,
+                        phone_numbers.c.up_callback_url,
+                    ).where(phone_numbers.c.space_id == space_id, phone_numbers.c.sync_generation == generation)
+                )
+            }
+            return [StoredNumber(meta, *settings[meta.id]) for meta, _ in nodes]
+
+    async def _write_numbers(
+        self,
+        conn: AsyncConnection,
+        space: Any,
+        nodes: Sequence[tuple[MetaNumber, dict[str, Any]]],
+        serialized: list[str],
+        generation: int,
+        now: datetime,
+    ) -> None:
+        """Upsert the fetched numbers as `generation`; mark every other number of the space removed."""
+        rows = [
+            {
+                "space_id": space.id,
+                "phone_number_id": meta.id,
+                "position": position,
+                "display_phone_number": meta.display_phone_number,
+                "verified_name": meta.verified_name,
+                "status": meta.status,
+                "quality_rating": meta.quality_rating,
+                "code_verification_status": meta.code_verification_status,
+                "name_status": meta.name_status,
+                "new_name_status": meta.new_name_status,
+                "messaging_limit_tier": meta.messaging_limit_tier,
+                "portfolio_messaging_limit": meta.portfolio_messaging_limit,
+                "is_official": meta.is_official,
+                "node": serialized[position],
+                # A new number takes the space's defaults; an existing one keeps its own (not in _META_COLUMNS).
+                "status_callback_url": space.status_callback_url,
+                "up_callback_url": space.up_callback_url,
+                "sync_generation": generation,
+                "first_seen_at": now,
+                "synced_at": now,
+                "removed_at": None,
+            }
+            for position, (meta, _) in enumerate(nodes)
+        ]
+        if rows:
+            await conn.execute(_upsert_numbers(conn.dialect.name), rows)
+        await conn.execute(
+            update(phone_numbers)
+            .where(
+                phone_numbers.c.space_id == space.id,
+                phone_numbers.c.sync_generation != generation,
+                phone_numbers.c.removed_at.is_(None),
+            )
+            .values(removed_at=now)
+        )
 
     async def record_sync_failure(self, space_id: str, code: str, message: str) -> None:
         """Remember the last sync's outcome without touching the stored numbers."""
-        async with self.engine.begin() as conn:
+        async with write(self.engine) as conn:
             await conn.execute(
                 update(spaces)
                 .where(spaces.c.id == space_id)

@@ -88,6 +88,8 @@ spaces = Table(
     Column("sync_generation", Integer, nullable=False, default=0),
     # When the fetch behind the stored data started: an older fetch never overwrites a newer one.
     Column("fetch_started_at", Float, nullable=True),
+    # SHA-256 of the stored fetch (every node, in Meta's order): an identical fetch writes no rows.
+    Column("content_digest", String(64), nullable=True),
     Column("last_sync_at", UTCDateTime, nullable=True),
     Column("last_sync_code", String(64), nullable=True),
     Column("last_sync_message", Text, nullable=True),

@@ -89,7 +89,7 @@ class SyncService:
         token = space.graph_token or self.default_token
         started = self.clock()
         report = FetchReport()
-        until = await self.budget.blocked_until(space.waba_id)
+        until = space.waba_blocked_until
         if until is not None and until > started:
             # Meta's budget for this WABA is spent: answering at once costs it nothing more.
             blocked = WabaBlocked(f"Meta blocked calls for WABA {space.waba_id} for {until - started:.0f} more seconds")

@@ -7,7 +7,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from opencams.db.engine import create_engine
+from opencams.db.engine import WRITE_OPTION, create_engine
 from opencams.db.tables import metadata
 
 config = context.config
@@ -28,7 +28,7 @@ async def _main() -> None:
     url = config.get_main_option("sqlalchemy.url")
     assert url, "sqlalchemy.url must be set"
     engine = create_engine(url)
-    async with engine.connect() as connection:
+    async with engine.execution_options(**{WRITE_OPTION: True}).connect() as connection:
         await connection.run_sync(_run)
         await connection.commit()
     await engine.dispose()
