@@ -348,6 +348,7 @@ def test_users_and_sessions_share_the_account_throttle(
         return await store.assume_role(account, "ops", "s1")
 
     issued = ram(admin, role_session)
+    SECRETS.update({issued.access_key_secret, issued.security_token})
     session = new_sdk(throttled_server, (issued.access_key_id, issued.access_key_secret), token=issued.security_token)
     for client in (root, user, session, user):
         assert query(client, space).body.code == "OK"
