@@ -66,9 +66,6 @@ TimestampExpired = _error("InvalidTimeStamp.Expired", 400, "Specified time stamp
 TimestampFormat = _error("InvalidTimeStamp.Format", 400, "Specified time stamp or date value is not well formatted.")
 InvalidSignatureMethod = _error("InvalidSignatureMethod", 400, "Specified signature method is not supported.")
 InvalidSignatureVersion = _error("InvalidSignatureVersion", 400, "Specified signature version is not supported.")
-ContentSha256Mismatch = _error(
-    "InvalidContentSha256", 400, "Specified x-acs-content-sha256 does not match the request body."
-)
 SecurityTokenExpired = _error("InvalidSecurityToken.Expired", 400, "Specified SecurityToken is expired.")
 SecurityTokenMalformed = _error("InvalidSecurityToken.Malformed", 400, "Specified SecurityToken is malformed.")
 SecurityTokenMismatch = _error(
@@ -76,7 +73,6 @@ SecurityTokenMismatch = _error(
     400,
     "Specified SecurityToken mismatch with the AccessKey.",
 )
-MissingSecurityToken = _error("MissingSecurityToken", 400, "SecurityToken is mandatory for this action.")
 
 
 class SignatureDoesNotMatch(ApiError):
