@@ -1,1 +1,1 @@
-"""Tests for opencams.emulator, the fake of Meta's Graph API phone-number reads."""
+"""Tests for opencams.emulator, the fake of Meta's Graph API for WhatsApp numbers, WABAs and webhooks."""

@@ -1,4 +1,4 @@
-"""Fixtures for the Graph emulator tests: the 250-number data set, in-process and live apps."""
+"""Fixtures for the Graph emulator tests: the 250-number and lifecycle data sets, in-process and live apps, a webhook receiver."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from starlette.applications import Starlette
 from opencams.emulator import create_app
 from opencams.emulator.server import serve_in_thread
 
-from .helpers import BASE_URL, WABA_250
+from .helpers import BASE_URL, WABA_250, life_state
+from .receiver import Receiver
 
 
 @pytest.fixture(autouse=True)
@@ -54,3 +55,32 @@ def live_url(app: Starlette) -> Iterator[str]:
     """`app` served by uvicorn on a free loopback port; yields its base URL."""
     with serve_in_thread(app) as url:
         yield url
+
+
+@pytest.fixture
+def life_app() -> Starlette:
+    """An emulator over the small lifecycle data set (tests/emulator/helpers.py), seeded."""
+    return create_app(life_state(), seed=7)
+
+
+@pytest_asyncio.fixture
+async def life(life_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    """An httpx client talking to `life_app` in process."""
+    transport = httpx.ASGITransport(app=life_app)
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
+        yield http
+
+
+@pytest.fixture
+def life_url(life_app: Starlette) -> Iterator[str]:
+    """`life_app` served by uvicorn on a free loopback port; yields its base URL."""
+    with serve_in_thread(life_app) as url:
+        yield url
+
+
+@pytest.fixture
+def receiver() -> Iterator[tuple[Receiver, str]]:
+    """A webhook receiver on a free loopback port: (Receiver, base URL)."""
+    hooks = Receiver()
+    with serve_in_thread(hooks.app) as url:
+        yield hooks, url

@@ -187,12 +187,15 @@ class TestRouting:
         assert error["code"] == 2500
         assert error["message"] == "Unknown path components: /extra"
 
-    async def test_post_is_not_emulated(self, client: httpx.AsyncClient) -> None:
-        response = await client.post(EDGE, headers=AUTH)
+    @pytest.mark.parametrize(("method", "path"), [("POST", f"/v23.0/{BIG_WABA}/templates"), ("PUT", EDGE)])
+    async def test_verbs_an_edge_lacks_are_not_emulated(
+        self, client: httpx.AsyncClient, method: str, path: str
+    ) -> None:
+        response = await client.request(method, path, headers=AUTH)
         assert response.status_code == 400
         error = graph_error(response)
         assert error["code"] == 100
-        assert error["message"].startswith("Unsupported post request.")
+        assert error["message"].startswith(f"Unsupported {method.lower()} request.")
 
     async def test_json_is_written_like_graph(self, client: httpx.AsyncClient) -> None:
         response = await client.get(EDGE, headers=AUTH, params={"limit": "1"})

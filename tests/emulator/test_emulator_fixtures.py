@@ -8,7 +8,8 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any, cast
 
-from opencams.emulator import demo_document, load_state_file
+from opencams.emulator import demo_document, load_state_file, parse_state
+from opencams.emulator.encryption import is_rsa_2048_pem
 
 from .helpers import BIG_WABA, FIXTURE_DIR, OTHER_TOKEN, OTHER_WABA, TOKEN, WABA_250
 
@@ -116,3 +117,23 @@ def test_demo_data_set_covers_the_common_states() -> None:
     assert [n.get("is_official_business_account") for n in numbers].count(True) == 1
     prefixes = {n["display_phone_number"].lstrip("+")[:2] for n in numbers}
     assert {"86", "62", "1 ", "44"} <= prefixes
+
+
+def test_demo_data_set_shows_the_lifecycle_features() -> None:
+    state = parse_state(demo_document())
+    (app,) = state.apps.values()
+    assert app.secret == "demo-app-secret"
+    assert set(state.token_apps.values()) == {app.id}
+    assert {w.business_id for w in state.wabas.values()} == set(state.businesses)
+    assert {b.fields["verification_status"] for b in state.businesses.values()} >= {
+        "verified",
+        "pending_need_more_info",
+    }
+    assert sum(bool(w.subscribed_apps) for w in state.wabas.values()) == 2
+    numbers = list(state.phones.values())
+    assert sum("business_profile" in n for n in numbers) >= 3
+    assert sum("pin" in n for n in numbers) >= 2
+    keyed = [n for n in numbers if "business_public_key" in n]
+    assert len(keyed) == 1 and is_rsa_2048_pem(keyed[0]["business_public_key"])
+    assert any(n.get("health") for n in numbers)
+    assert all(w.fields.get("account_review_status") == "APPROVED" for w in state.wabas.values())

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from opencams.emulator import StateError, create_app, demo_document, parse_state
+from opencams.emulator.state import IMPLICIT_APP_ID
 
 from .helpers import AUTH, BASE_URL, BIG_WABA, EDGE, TOKEN
 
@@ -59,6 +60,67 @@ def bad_states() -> list[tuple[object, str]]:
         ({"wabas": {"1": {"phone_numbers": [], "owner": "x"}}}, "$.wabas.1"),
         ({"expired_tokens": "t"}, "$.expired_tokens"),
         ({"app_secret": ""}, "$.app_secret"),
+        *new_bad_states(),
+    ]
+
+
+def new_bad_states() -> list[tuple[object, str]]:
+    """Bad shapes of the keys added for apps, businesses, writes and webhooks."""
+    app = {"name": "A", "secret": "s"}
+    sub = {"object": "whatsapp_business_account", "callback_url": "https://h.example/w", "fields": ["account_update"]}
+    number = {"id": "222222222222222"}
+
+    def waba(**keys: object) -> dict[str, object]:
+        return {"apps": {"9": app}, "businesses": {"8": {"name": "B"}}, "wabas": {"1": {"phone_numbers": [], **keys}}}
+
+    def with_number(**keys: object) -> dict[str, object]:
+        return {"wabas": {"1": {"phone_numbers": [{**number, **keys}]}}}
+
+    at = "$.wabas.1.phone_numbers[0]"
+    return [
+        ({"apps": {"x": app}}, "$.apps.x"),
+        ({"apps": {"9": {**app, "secret": ""}}}, "$.apps.9.secret"),
+        ({"apps": {"9": {**app, "owner": "me"}}}, "$.apps.9"),
+        ({"apps": {"9": app}, "app_secret": "s"}, "$.app_secret"),
+        (
+            {"apps": {"9": {**app, "subscriptions": [{**sub, "callback_url": "h.example"}]}}},
+            "$.apps.9.subscriptions[0].callback_url",
+        ),
+        ({"apps": {"9": {**app, "subscriptions": [sub, sub]}}}, "$.apps.9.subscriptions"),
+        (
+            {"apps": {"9": {**app, "subscriptions": [{**sub, "fields": "messages"}]}}},
+            "$.apps.9.subscriptions[0].fields",
+        ),
+        ({"apps": {"9": app}, "tokens": {"t": {"app": "7", "wabas": []}}}, "$.tokens.t.app"),
+        ({"tokens": {"t": {"wabas": [], "scopes": []}}}, "$.tokens.t"),
+        ({"businesses": {"8": {"name": "B", "country": "US"}}}, "$.businesses.8"),
+        ({"businesses": {"8": {"name": 8}}}, "$.businesses.8.name"),
+        (waba(business_id="7"), "$.wabas.1.business_id"),
+        (waba(subscribed_apps=[{"app_id": "7"}]), "$.wabas.1.subscribed_apps[0].app_id"),
+        (waba(subscribed_apps=[{"app_id": "9"}, {"app_id": "9"}]), "$.wabas.1.subscribed_apps"),
+        (
+            waba(subscribed_apps=[{"app_id": "9", "override_callback_uri": "mailto:x"}]),
+            "$.wabas.1.subscribed_apps[0].override_callback_uri",
+        ),
+        (waba(health={"can_send_message": "MAYBE"}), "$.wabas.1.health.can_send_message"),
+        (
+            waba(health={"can_send_message": "BLOCKED", "errors": [{"error_code": "141014"}]}),
+            "$.wabas.1.health.errors[0].error_code",
+        ),
+        (waba(restriction_info={"restriction_type": "X"}), "$.wabas.1.restriction_info"),
+        (waba(auth_international_rate_eligibility="soon"), "$.wabas.1.auth_international_rate_eligibility"),
+        (waba(ban_info="banned"), "$.wabas.1.ban_info"),
+        (waba(currency=978), "$.wabas.1.currency"),
+        (with_number(pin="1234"), f"{at}.pin"),
+        (with_number(business_profile={"about": "a", "phone": "1"}), f"{at}.business_profile"),
+        (with_number(business_profile={"websites": "https://a.example"}), f"{at}.business_profile.websites"),
+        (with_number(business_public_key=5), f"{at}.business_public_key"),
+        (with_number(health={"can_send_message": "AVAILABLE", "additional_info": "x"}), f"{at}.health.additional_info"),
+        ({"settings": {"code_ttl": 5}}, "$.settings"),
+        ({"settings": {"code_ttl_seconds": -1}}, "$.settings.code_ttl_seconds"),
+        ({"settings": {"register_max": 2.5}}, "$.settings.register_max"),
+        ({"settings": {"webhook_max_attempts": True}}, "$.settings.webhook_max_attempts"),
+        ({"apps": {"1": app}, "wabas": {"1": {"phone_numbers": []}}}, "$"),
     ]
 
 
@@ -80,6 +142,27 @@ class TestParseState:
 
     def test_the_demo_data_set_is_valid(self) -> None:
         assert parse_state(demo_document()).summary() == {"tokens": 2, "wabas": 3, "phone_numbers": 9}
+
+    def test_without_apps_tokens_belong_to_the_implicit_app(self) -> None:
+        state = parse_state({**SMALL, "app_secret": "legacy"})
+        assert list(state.apps) == [IMPLICIT_APP_ID]
+        assert state.apps[IMPLICIT_APP_ID].secret == "legacy"
+        assert state.token_apps == {"t": IMPLICIT_APP_ID}
+        assert state.app_token(f"{IMPLICIT_APP_ID}|legacy") is state.apps[IMPLICIT_APP_ID]
+        assert state.app_token(f"{IMPLICIT_APP_ID}|other") is None
+
+    def test_list_tokens_belong_to_the_first_app(self) -> None:
+        apps = {"9": {"name": "A"}, "8": {"name": "B"}}
+        tokens = {"t": ["111111111111111"], "u": {"app": "8", "wabas": ["111111111111111"]}}
+        state = parse_state({**SMALL, "apps": apps, "tokens": tokens})
+        assert state.token_apps == {"t": "9", "u": "8"}
+        assert state.tokens["u"] == {"111111111111111"}
+        assert state.app_token("9|anything") is None  # an app without a secret has no app token
+
+    def test_settings_default_to_metas_limits(self) -> None:
+        settings = parse_state(SMALL).settings
+        assert (settings.code_ttl_seconds, settings.register_max, settings.register_window_seconds) == (600, 10, 259200)
+        assert parse_state({**SMALL, "settings": {"register_max": 3}}).settings.register_max == 3
 
 
 @pytest.mark.asyncio

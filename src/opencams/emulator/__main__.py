@@ -19,9 +19,24 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         help="state JSON file (default: demo data set)",
     )
-    parser.add_argument("--seed", type=int, default=None, help="seed for probabilistic faults")
+    parser.add_argument("--seed", type=int, default=None, help="seed for faults, codes, trace ids and upload ids")
+    parser.add_argument(
+        "--webhook-url",
+        default=None,
+        help="callback URL of the first app: it receives the lifecycle webhooks of every WABA",
+    )
+    parser.add_argument("--app-secret", default=None, help="secret of the first app (signs webhooks)")
+    parser.add_argument("--verify-token", default=None, help="verify token stored with --webhook-url")
     args = parser.parse_args(argv)
-    serve(args.host, args.port, args.fixture, args.seed)
+    serve(
+        args.host,
+        args.port,
+        args.fixture,
+        args.seed,
+        webhook_url=args.webhook_url,
+        app_secret=args.app_secret,
+        verify_token=args.verify_token,
+    )
 
 
 if __name__ == "__main__":

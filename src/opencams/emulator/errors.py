@@ -5,7 +5,7 @@ Codes, HTTP statuses and wording follow meta-graph.md §4; nothing here knows ab
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 # HTTP status Meta uses for a code when a fault rule does not name one (meta-graph.md §4:
@@ -17,6 +17,7 @@ DEFAULT_STATUS: Mapping[int, int] = {
     3: 500,
     4: 400,
     10: 403,
+    15: 400,
     17: 400,
     32: 400,
     100: 400,
@@ -25,11 +26,14 @@ DEFAULT_STATUS: Mapping[int, int] = {
     200: 403,
     341: 400,
     368: 403,
+    2200: 400,
     2500: 400,
     80007: 400,
     131000: 500,
     131016: 503,
     131031: 403,
+    133000: 500,
+    133004: 503,
 }
 
 # Meta's usual wording, used when a fault rule gives a code but no message.
@@ -40,6 +44,7 @@ DEFAULT_MESSAGE: Mapping[int, str] = {
     3: "(#3) Application does not have the capability to make this API call.",
     4: "(#4) Application request limit reached",
     10: "(#10) Application does not have permission for this action",
+    15: "(#15) This method must be called with an app access_token.",
     17: "(#17) User request limit reached",
     32: "(#32) Page request limit reached",
     100: "(#100) Invalid parameter",
@@ -52,6 +57,15 @@ DEFAULT_MESSAGE: Mapping[int, str] = {
     131000: "(#131000) Something went wrong",
     131016: "(#131016) Service unavailable",
     131031: "(#131031) Business Account locked",
+    133000: "(#133000) Incomplete deregistration",
+    133004: "(#133004) Server temporarily unavailable",
+    133005: "(#133005) Two step verification PIN Mismatch",
+    133006: "(#133006) Phone number re-verification needed",
+    133008: "(#133008) Too many two step verification PIN guesses",
+    133010: "(#133010) Phone number Not Registered",
+    133016: "(#133016) Account register deregister rate limit exceeded",
+    136024: "(#136024) Request code error",
+    136025: "(#136025) Verify code error",
 }
 
 # Meta marks throttling and downtime errors as transient; the SDK reads the flag
@@ -65,6 +79,7 @@ DEFAULT_TRANSIENT: Mapping[int, bool] = {
     341: True,
     80007: True,
     131016: True,
+    133004: True,
 }
 
 
@@ -151,7 +166,7 @@ def unknown_object(object_id: str, method: str = "GET") -> GraphError:
 
 
 def unsupported_method(method: str) -> GraphError:
-    """Return the error for a verb the emulator does not serve (only GET is emulated)."""
+    """Return the error for a verb the addressed node or edge does not serve."""
     return GraphError(
         100,
         f"Unsupported {method.lower()} request. "
@@ -176,3 +191,40 @@ def invalid_parameter(detail: str) -> GraphError:
 def unknown_path(components: str) -> GraphError:
     """Return the code-2500 error Graph gives for path segments it cannot route."""
     return GraphError(2500, f"Unknown path components: {components}")
+
+
+def required_param(name: str) -> GraphError:
+    """Return Graph's complaint about a missing required parameter (code 100)."""
+    return GraphError(100, f"(#100) The parameter {name} is required")
+
+
+def enum_param(name: str, allowed: Iterable[str], got: object) -> GraphError:
+    """Return Graph's complaint about a parameter outside its enum (code 100)."""
+    return GraphError(100, f'(#100) Param {name} must be one of {{{", ".join(allowed)}}} - got "{got}"')
+
+
+def whatsapp_error(
+    code: int,
+    details: str,
+    *,
+    user_title: str | None = None,
+    user_msg: str | None = None,
+    subcode: int | None = None,
+) -> GraphError:
+    """Return a WhatsApp-platform error: `(#code) Title` plus `error_data.details` (meta-graph.md §4)."""
+    extra: dict[str, Any] = {"error_data": {"messaging_product": "whatsapp", "details": details}}
+    if user_title is not None:
+        extra["error_user_title"] = user_title
+    if user_msg is not None:
+        extra["error_user_msg"] = user_msg
+    return GraphError(code, subcode=subcode, is_transient=DEFAULT_TRANSIENT.get(code, False), extra=extra)
+
+
+def app_token_required() -> GraphError:
+    """Return Graph's code-15 error for an app-only edge called with a user or system-user token."""
+    return GraphError(15, is_transient=False)
+
+
+def callback_verification_failed(detail: str) -> GraphError:
+    """Return Graph's code-2200 error for a webhook callback that failed the hub.challenge handshake."""
+    return GraphError(2200, f"(#2200) Callback verification failed with the following errors: {detail}")

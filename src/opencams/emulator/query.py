@@ -1,4 +1,4 @@
-"""Query-parameter parsing for the phone-number reads: `fields`, `limit`, `filtering`, `sort`.
+"""Query-parameter parsing for Graph reads: `fields`, `limit`, `filtering`, `sort`.
 
 Every bad value raises GraphError shaped like Graph's own complaint (meta-graph.md §1, §3).
 """
@@ -46,6 +46,17 @@ def parse_fields(raw: str | None, *, known: frozenset[str], node_type: str, defa
         if name not in names:
             names.append(name)
     return tuple(names) if names else tuple(defaults)
+
+
+def field_expression(raw: str | None, name: str) -> str | None:
+    """Return the whole `fields` item for `name`, modifiers included (`analytics.start(1)...`), or None."""
+    if raw is None:
+        return None
+    for item in _split_top_level(raw):
+        stripped = item.strip()
+        if re.split(r"[{.(]", stripped, maxsplit=1)[0].strip() == name:
+            return stripped
+    return None
 
 
 def render_node(node: Mapping[str, Any], fields: Iterable[str]) -> dict[str, Any]:

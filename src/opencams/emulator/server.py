@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
 
 from .app import ConnectionDropped, create_app
-from .state import load_state_file
+from .state import IMPLICIT_APP_ID, IMPLICIT_APP_NAME, demo_document, load_state_file, parse_state
+
+# The webhook fields of a number's and a WABA's life (lifecycle.md §A), subscribed by --webhook-url.
+LIFECYCLE_FIELDS: tuple[str, ...] = (
+    "account_review_update",
+    "account_update",
+    "business_capability_update",
+    "phone_number_name_update",
+    "phone_number_quality_update",
+)
 
 
 class _HideDroppedConnections(logging.Filter):
@@ -37,18 +48,64 @@ def build_server(app: ASGIApp, host: str, port: int, *, log_level: str = "info")
     return uvicorn.Server(config)
 
 
+def with_webhooks(
+    document: Mapping[str, Any],
+    *,
+    webhook_url: str | None = None,
+    app_secret: str | None = None,
+    verify_token: str | None = None,
+    fields: Sequence[str] = LIFECYCLE_FIELDS,
+) -> dict[str, Any]:
+    """Return a copy of a state document whose first app has `app_secret` and receives webhooks.
+
+    With `webhook_url` the app gets a `whatsapp_business_account` subscription to `fields` at
+    that URL and is subscribed to every WABA, as if set up in Meta's App Dashboard: no
+    handshake is made (the receiver may start later). Raises StateError on a bad result.
+    """
+    result = copy.deepcopy(dict(document))
+    if not result.get("apps") and (webhook_url is not None or app_secret is not None):
+        implicit: dict[str, Any] = {"name": IMPLICIT_APP_NAME}
+        if result.get("app_secret") is not None:
+            implicit["secret"] = result.pop("app_secret")
+        result["apps"] = {IMPLICIT_APP_ID: implicit}
+    if result.get("apps"):
+        app_id, app = next(iter(result["apps"].items()))
+        if app_secret is not None:
+            app["secret"] = app_secret
+        if webhook_url is not None:
+            subscription: dict[str, Any] = {"object": "whatsapp_business_account", "callback_url": webhook_url}
+            if verify_token is not None:
+                subscription["verify_token"] = verify_token
+            subscription["fields"] = list(fields)
+            others = [s for s in app.get("subscriptions", []) if s.get("object") != "whatsapp_business_account"]
+            app["subscriptions"] = [*others, subscription]
+            for waba in result.get("wabas", {}).values():
+                listed = waba.setdefault("subscribed_apps", [])
+                if not any(entry.get("app_id") == app_id for entry in listed):
+                    listed.append({"app_id": app_id})
+    parse_state(result)
+    return result
+
+
 def serve(
     host: str = "127.0.0.1",
     port: int = 9000,
     fixture: Path | None = None,
     seed: int | None = None,
+    *,
+    webhook_url: str | None = None,
+    app_secret: str | None = None,
+    verify_token: str | None = None,
 ) -> None:
     """Serve the emulator until interrupted; the demo data set is used when `fixture` is None.
 
+    `webhook_url`, `app_secret` and `verify_token` configure the first app (see `with_webhooks`).
     Raises StateError when the fixture is malformed and OSError when it cannot be read.
     """
-    state = load_state_file(fixture).document if fixture is not None else None
-    build_server(create_app(state, seed=seed), host, port).run()
+    document = dict(load_state_file(fixture).document) if fixture is not None else demo_document()
+    if webhook_url is not None or app_secret is not None:
+        document = with_webhooks(document, webhook_url=webhook_url, app_secret=app_secret, verify_token=verify_token)
+    build_server(create_app(document, seed=seed), host, port).run()
 
 
 @contextmanager
