@@ -20,6 +20,7 @@ from starlette.types import ASGIApp
 
 from opencams.bootstrap import Container, build_container
 from opencams.config import Settings
+from opencams.httpserver import ServerConfig
 
 T = TypeVar("T")
 # Every secret the tests create or use, and every log file of a server subprocess: the session
@@ -38,14 +39,20 @@ WABA_250 = "102290129340398"
 
 
 @contextmanager
-def serve_app(app: ASGIApp, *, lifespan: str = "on") -> Iterator[str]:
+def serve_app(app: ASGIApp, *, lifespan: str = "on", request_read_timeout: float = 10.0) -> Iterator[str]:
     """Run an ASGI app under uvicorn in a thread on a free port; yield its base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan=lifespan, proxy_headers=False
+    config = ServerConfig(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan=lifespan,
+        proxy_headers=False,
+        request_read_timeout=request_read_timeout,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -191,6 +198,91 @@ def sign_v1(params: dict[str, str], secret: str, method: str = "POST") -> dict[s
     to_sign = f"{method}&%2F&{enc(canonical)}"
     digest = hmac.new(f"{secret}&".encode(), to_sign.encode(), hashlib.sha1).digest()
     return {**params, "Signature": base64.b64encode(digest).decode()}
+
+
+def sign_v3(
+    access_key_id: str,
+    secret: str,
+    host: str,
+    *,
+    action: str = "ChatappSyncPhoneNumber",
+    query: dict[str, str] | None = None,
+    body: bytes = b"",
+    nonce: str | None = None,
+    token: str | None = None,
+    extra: dict[str, str] | None = None,
+) -> tuple[str, dict[str, str]]:
+    """An independent ACS3-HMAC-SHA256 signer (not opencams' own): (query string, headers) to send."""
+    import hashlib
+    import hmac
+    from datetime import UTC, datetime
+    from urllib.parse import quote
+
+    def enc(s: str) -> str:
+        return quote(s, safe="-_.~")
+
+    query = query or {}
+    headers = {
+        "host": host,
+        "x-acs-action": action,
+        "x-acs-version": "2020-06-06",
+        "x-acs-date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "x-acs-signature-nonce": nonce or uuid.uuid4().hex,
+        "x-acs-content-sha256": hashlib.sha256(body).hexdigest(),
+        **({"content-type": "application/x-www-form-urlencoded"} if body else {}),
+        **({"x-acs-security-token": token, "x-acs-accesskey-id": access_key_id} if token else {}),
+        **(extra or {}),
+    }
+    canonical_query = "&".join(f"{enc(k)}={enc(v)}" for k, v in sorted(query.items()))
+    names = sorted(headers)
+    canonical = "\n".join(
+        [
+            "POST",
+            "/",
+            canonical_query,
+            "".join(f"{n}:{headers[n].strip()}\n" for n in names),
+            ";".join(names),
+            headers["x-acs-content-sha256"],
+        ]
+    )
+    to_sign = "ACS3-HMAC-SHA256\n" + hashlib.sha256(canonical.encode()).hexdigest()
+    signature = hmac.new(secret.encode(), to_sign.encode(), hashlib.sha256).hexdigest()
+    headers["authorization"] = (
+        f"ACS3-HMAC-SHA256 Credential={access_key_id},SignedHeaders={';'.join(names)},Signature={signature}"
+    )
+    return canonical_query, headers
+
+
+@dataclass
+class RawResponse:
+    """An HTTP answer read off a raw socket."""
+
+    status_code: int
+    headers: dict[str, str]
+    content: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
+def raw_request(
+    server: str, method: str, target: str, headers: list[tuple[str, str]], body: bytes = b"", timeout: float = 10
+) -> RawResponse:
+    """Send bytes exactly as given (an attacker's client does not tidy header values as httpx does)."""
+    host, port = server.split(":")
+    head = f"{method} {target} HTTP/1.1\r\n".encode()
+    head += b"".join(f"{k}: {v}\r\n".encode("latin-1") for k, v in headers)
+    head += f"content-length: {len(body)}\r\nconnection: close\r\n\r\n".encode()
+    with socket.create_connection((host, int(port)), timeout=timeout) as sock:
+        sock.sendall(head + body)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    header_block, _, content = data.partition(b"\r\n\r\n")
+    lines = header_block.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    parsed = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    return RawResponse(status, parsed, content)
 
 
 def v1_params(access_key_id: str, action: str = "ChatappSyncPhoneNumber", **extra: str) -> dict[str, str]:

@@ -21,7 +21,8 @@ from .db.limits import AccountRateStore
 from .db.nonces import DatabaseNonceStore
 from .db.ram import RamStore
 from .db.spaces import SpaceStore
-from .graph.client import GraphClient
+from .graph.client import AnswerLimits, GraphClient
+from .outbound import OutboundPolicy
 from .ratelimit import RateLimiter, build_rate_limiter
 from .replay import RedisNonceStore
 from .rpc.auth import NonceStore
@@ -83,11 +84,13 @@ def build_container(settings: Settings) -> Container:
         connect_timeout=settings.graph_connect_timeout,
         read_timeout=settings.graph_read_timeout,
         deadline=settings.sync_deadline,
+        limits=AnswerLimits(settings.graph_max_answer_bytes, settings.graph_max_depth, settings.graph_max_numbers),
     )
     token = settings.graph_token.get_secret_value() if settings.graph_token else None
     sync = SyncService(spaces, graph, WabaBudgetStore(engine), default_token=token)
     registry = Registry()
-    PhoneNumberActions(accounts, spaces, sync).register(registry)
+    outbound = OutboundPolicy(allow_private=settings.outbound_allow_private)
+    PhoneNumberActions(accounts, spaces, sync, outbound).register(registry)
     limiter = build_rate_limiter(settings.redis_url, settings.rate_limit_on_redis_failure)
     return Container(settings, engine, box, accounts, spaces, graph, sync, limiter, registry)
 
@@ -102,8 +105,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
     container = build_container(settings)
     nonces: NonceStore = DatabaseNonceStore(container.engine)
     redis_nonces: RedisNonceStore | None = None
-    if settings.redis_url:
-        redis_nonces = RedisNonceStore(settings.redis_url, nonces, on_failure=settings.rate_limit_on_redis_failure)
+    if settings.redis_url and settings.rate_limit_on_redis_failure == "reject":
+        # Under `local` the deployment keeps serving through a Redis outage, so nonces must live
+        # where an outage cannot hide them: the database (replay.py says why).
+        redis_nonces = RedisNonceStore(settings.redis_url)
         nonces = redis_nonces
     ports = GatewayPorts(
         registry=container.registry,

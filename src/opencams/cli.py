@@ -25,11 +25,13 @@ account_cmd = typer.Typer(no_args_is_help=True, help="Accounts.")
 accesskey_cmd = typer.Typer(no_args_is_help=True, help="AccessKeys.")
 space_cmd = typer.Typer(no_args_is_help=True, help="Customer spaces.")
 db_cmd = typer.Typer(no_args_is_help=True, help="Database schema.")
+waba_cmd = typer.Typer(no_args_is_help=True, help="Meta's blocks on WABAs.")
 app.add_typer(admin, name="admin")
 admin.add_typer(account_cmd, name="account")
 admin.add_typer(accesskey_cmd, name="accesskey")
 admin.add_typer(space_cmd, name="space")
 admin.add_typer(db_cmd, name="db")
+admin.add_typer(waba_cmd, name="waba")
 admin.add_typer(ram_cmd, name="ram")
 admin.add_typer(sts_cmd, name="sts")
 
@@ -50,12 +52,33 @@ def settings() -> Settings:
 
 
 def prepare(cfg: Settings) -> None:
-    """Create the data directory and, when configured, migrate the database to head."""
-    from .db.migrate import upgrade
+    """Create the data directory (owner-only) and, when configured, migrate the database to head."""
+    from .secretbox import secure_directory
 
-    cfg.data_dir.mkdir(parents=True, exist_ok=True)
+    secure_directory(cfg.data_dir)
     if cfg.should_auto_migrate:
-        upgrade(cfg.effective_database_url)
+        migrate(cfg)
+
+
+def migrate(cfg: Settings, revision: str = "head") -> int:
+    """Migrate the schema, then re-seal secrets stored in an older format; how many were re-sealed."""
+    from .bootstrap import secret_box
+    from .db.engine import create_engine
+    from .db.migrate import upgrade
+    from .db.reseal import reseal
+
+    upgrade(cfg.effective_database_url, revision)
+    if revision != "head":
+        return 0
+
+    async def main() -> int:
+        engine = create_engine(cfg.effective_database_url)
+        try:
+            return await reseal(engine, secret_box(cfg))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
 
 
 def run(fn: Callable[[Any], Awaitable[T]]) -> T:
@@ -100,23 +123,12 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes sharing the port.")] = 1,
 ) -> None:
     """Run the CAMS API server."""
-    import uvicorn
+    from .httpserver import run_server
 
     cfg = settings()
     # Once, in the parent, before any worker opens the database.
     prepare(cfg)
-    uvicorn.run(
-        "opencams.bootstrap:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=cfg.log_level.lower(),
-        access_log=False,
-        # acs:SourceIp must be the real peer: X-Forwarded-For is believed only from
-        # OPENCAMS_TRUSTED_PROXIES, by the gateway, never by uvicorn.
-        proxy_headers=False,
-    )
+    run_server(cfg, host=host, port=port, workers=workers)
 
 
 @app.command("graph-emulator")
@@ -264,9 +276,14 @@ def accesskey_enable(
     _set_key(access_key_id, True, as_json)
 
 
-def _check_url(option: str, value: str | None) -> None:
-    if value is not None and not value.startswith(("http://", "https://")):
-        raise CliError(f"{option} must start with http:// or https://")
+def _check_url(option: str, value: str | None, cfg: Settings) -> None:
+    from .outbound import OutboundPolicy, OutboundRefused
+
+    if value is not None:
+        try:
+            OutboundPolicy(allow_private=cfg.outbound_allow_private).check_url(value)
+        except OutboundRefused as exc:
+            raise CliError(f"{option}: {exc}") from None
 
 
 def _space_row(s: Any) -> dict[str, Any]:
@@ -298,8 +315,9 @@ def space_create(
         raise CliError("--waba-id must be Meta's numeric WABA id")
     if space_id is not None and not (0 < len(space_id) <= 64 and space_id.isprintable() and " " not in space_id):
         raise CliError("--space-id must be 1 to 64 printable characters without spaces")
-    _check_url("--status-callback-url", status_callback_url)
-    _check_url("--up-callback-url", up_callback_url)
+    cfg = settings()
+    _check_url("--status-callback-url", status_callback_url, cfg)
+    _check_url("--up-callback-url", up_callback_url, cfg)
 
     async def create(c: Any) -> Any:
         await c.accounts.get_account(account)
@@ -328,13 +346,47 @@ def space_list(account: Annotated[str, typer.Option(help="Account id.")], as_jso
     show([_space_row(s) for s in run(spaces)], as_json, key="Spaces")
 
 
+@waba_cmd.command("blocks")
+def waba_blocks(as_json: JsonOpt = False) -> None:
+    """List the WABAs Meta asked opencams to stop calling, and until when."""
+    import math
+    from datetime import UTC, datetime
+
+    from .db.budget import WabaBudgetStore
+
+    blocks = run(lambda c: WabaBudgetStore(c.engine).list_blocks())
+    rows = [
+        {
+            "WabaId": b.waba_id,
+            # A block stored before blocks were capped may be infinite.
+            "BlockedUntil": datetime.fromtimestamp(b.blocked_until, UTC).isoformat(timespec="seconds")
+            if math.isfinite(b.blocked_until)
+            else "never (malformed)",
+            "Reason": b.reason,
+        }
+        for b in blocks
+    ]
+    show(rows, as_json, key="Blocks")
+
+
+@waba_cmd.command("unblock")
+def waba_unblock(
+    waba_id: Annotated[str, typer.Option("--waba-id", help="WhatsApp Business Account id at Meta.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Lift Meta's block on a WABA now: the next sync calls Meta again."""
+    from .db.budget import WabaBudgetStore
+
+    if not run(lambda c: WabaBudgetStore(c.engine).clear(waba_id)):
+        raise CliError(f"WABA {waba_id} is not blocked")
+    show([{"WabaId": waba_id, "Blocked": False}], as_json)
+
+
 @db_cmd.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Option(help="Target revision.")] = "head") -> None:
     """Migrate the database schema (run before restarting on a new version)."""
-    from .db.migrate import upgrade
-
-    upgrade(settings().effective_database_url, revision)
-    console.print(f"database at {revision}")
+    resealed = migrate(settings(), revision)
+    console.print(f"database at {revision}" + (f"; {resealed} stored secrets re-sealed" if resealed else ""))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

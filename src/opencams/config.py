@@ -40,6 +40,15 @@ class Settings(BaseSettings):
     graph_token: SecretStr | None = Field(
         default=None, description="System-user token for Meta, used for spaces without their own token."
     )
+    graph_max_answer_bytes: int = Field(
+        default=4 << 20, ge=1024, description="Largest answer accepted from Meta, in bytes; larger ones are refused."
+    )
+    graph_max_depth: int = Field(
+        default=32, ge=4, le=500, description="Deepest JSON nesting accepted in an answer from Meta."
+    )
+    graph_max_numbers: int = Field(
+        default=10_000, ge=1, description="Most phone numbers accepted for one WABA in a sync."
+    )
     graph_connect_timeout: float = Field(default=3.0, gt=0, description="Seconds to connect to Meta.")
     graph_read_timeout: float = Field(default=10.0, gt=0, description="Seconds to wait for one Meta answer.")
     sync_deadline: float = Field(
@@ -55,11 +64,23 @@ class Settings(BaseSettings):
     )
     rate_limit_on_redis_failure: Literal["reject", "local"] = Field(
         default="reject",
-        description="When Redis is unreachable: 'reject' answers ServiceUnavailable, 'local' limits per process.",
+        description="When Redis is unreachable: 'reject' answers ServiceUnavailable, 'local' limits per process "
+        "(and keeps signature nonces in the database, so a Redis outage never lets a request be replayed).",
     )
     trusted_proxies: str = Field(
         default="",
         description="Comma-separated addresses or CIDRs whose X-Forwarded-For is believed for acs:SourceIp.",
+    )
+    outbound_allow_private: bool = Field(
+        default=False,
+        description="Let callbacks and downloads reach loopback and private addresses (development only); "
+        "link-local and metadata addresses stay refused.",
+    )
+    request_read_timeout: float = Field(
+        default=10.0, gt=0, description="Seconds a client has to send a whole request; slower ones are disconnected."
+    )
+    shutdown_timeout: float = Field(
+        default=10.0, ge=0, description="Seconds a stopping server waits for calls in progress before closing them."
     )
     log_level: str = Field(default="INFO", description="Logging level.")
 

@@ -102,6 +102,17 @@ class IncompleteSignature(ApiError):
         super().__init__(f"{IncompleteSignature.message} {detail}")
 
 
+class RequestBodyTooLarge(ApiError):
+    """The body is over the limit; refused before it is read whole (as Alibaba's gateway does, 413)."""
+
+    code = "RequestBodyTooLarge"
+    http_status = 413
+    message = "Request body too large."
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"Request body too large: the limit is {limit} bytes.")
+
+
 # --- CAMS business ---------------------------------------------------------------------------
 ProductUnsubscribed = _error("Product.Unsubscript", 400, "You have not subscribed to the specified product.")
 LimitControl = _error("System.LimitControl", 400, "The system is under flow control.")

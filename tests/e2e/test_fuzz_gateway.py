@@ -1,10 +1,14 @@
-"""Property: whatever arrives at `/`, the answer is a well-formed envelope with a RequestId, never a 500."""
+"""Property: whatever arrives, the answer is a well-formed envelope with a RequestId, never a 500.
+
+On SQLite and PostgreSQL: random methods and paths, parameters repeated and holding control
+characters, hostile header values, and bodies that are empty, binary, over the limit or chunked.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -45,6 +49,7 @@ HEADERS = [
     "x-forwarded-for",
 ]
 text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
+controls = st.text(st.characters(max_codepoint=0x9F), min_size=1, max_size=5)
 values = st.one_of(
     text,
     st.sampled_from(
@@ -61,8 +66,15 @@ values = st.one_of(
             "9" * 30,
         ]
     ),
+    st.builds(lambda a, b: a + b, text, controls),
 )
-ascii_values = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=60)
+# Any header byte an HTTP parser lets through: httpx itself refuses CR, LF and NUL.
+header_values = st.text(st.characters(min_codepoint=1, max_codepoint=255, exclude_characters="\r\n"), max_size=60)
+LIMIT = 1 << 20
+bodies = st.one_of(
+    st.binary(max_size=200),
+    st.sampled_from([b"x" * (LIMIT + 1), b"CustSpaceId=" + b"\x00" * 100, b"\xff\xfe" * 1000]),
+)
 
 
 @pytest.fixture
@@ -80,25 +92,44 @@ def client(
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    method=st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH"]),
-    query=st.dictionaries(st.one_of(st.sampled_from(COMMON), text), values, max_size=10),
-    headers=st.dictionaries(st.sampled_from(HEADERS), ascii_values, max_size=6),
-    body=st.binary(max_size=200),
+    method=st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE"]),
+    path=st.sampled_from(["/", "/", "/", "/healthz", "/x/y", "/%00", "/console"]),
+    query=st.lists(st.tuples(st.one_of(st.sampled_from(COMMON), text), values), max_size=10),
+    repeat=st.booleans(),
+    headers=st.dictionaries(st.sampled_from(HEADERS), header_values, max_size=6),
+    body=bodies,
+    chunked=st.booleans(),
     start_from_valid=st.booleans(),
 )
 def test_random_requests_get_envelopes(
     client: tuple[asyncio.AbstractEventLoop, httpx.AsyncClient, dict[str, str]],
     method: str,
-    query: dict[str, str],
+    path: str,
+    query: list[tuple[str, str]],
+    repeat: bool,
     headers: dict[str, str],
     body: bytes,
+    chunked: bool,
     start_from_valid: bool,
 ) -> None:
     loop, http, valid = client
-    params = {**valid, **query} if start_from_valid else query
-    response = loop.run_until_complete(http.request(method, "/", params=params, headers=headers, content=body))
+    params = [*valid.items(), *query] if start_from_valid else list(query)
+    if repeat and params:
+        params.append(params[0])  # a parameter given twice
+
+    async def stream() -> AsyncIterator[bytes]:
+        for i in range(0, len(body), 65536):
+            yield body[i : i + 65536]
+
+    content: Any = stream() if chunked else body
+    raw_headers = {k: v.encode("latin-1") for k, v in headers.items()}  # bytes: any octet, as sent
+    response = loop.run_until_complete(http.request(method, path, params=params, headers=raw_headers, content=content))
     assert response.status_code < 500, response.text
+    if path == "/healthz" and method in ("GET", "HEAD") and response.status_code == 200:
+        return  # the liveness probe, not an API call
     request_id = response.headers["x-acs-request-id"]
+    if method == "HEAD":
+        return
     if response.headers["content-type"].startswith("text/xml"):
         assert f"<RequestId>{request_id}</RequestId>" in response.text
         return
@@ -107,3 +138,5 @@ def test_random_requests_get_envelopes(
     assert isinstance(payload["Code"], str) and payload["Code"]
     if response.status_code != 200:
         assert set(payload) >= {"RequestId", "HostId", "Code", "Message", "Recommend"}
+    if len(body) > LIMIT:
+        assert response.status_code in (400, 413)

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from alibabacloud_cams20200606 import models
-from alibabacloud_tea_openapi.exceptions import ClientException
+from alibabacloud_tea_openapi.exceptions import ClientException, ThrottlingException
 
 from opencams.config import Settings
 from opencams.db.ram import RamStore
@@ -264,8 +264,10 @@ def office_user(admin: Admin, tenant: tuple[str, str]) -> tuple[str, tuple[str, 
         ("", "127.0.0.1", None, 200),
         ("", "127.0.0.1", "203.0.113.9", 200),  # an untrusted peer's header is ignored
         ("", "203.0.113.9", "127.0.0.1", 400),  # ... and cannot be used to claim an allowed address
-        ("127.0.0.1", "127.0.0.1", "203.0.113.9, 10.1.2.3", 400),  # the first address is the client
-        ("127.0.0.1", "127.0.0.1", "10.1.2.3, 203.0.113.9", 200),
+        # The proxy appends the address it saw: the right-most untrusted hop is the client, and
+        # whatever the client wrote itself (on the left) is ignored.
+        ("127.0.0.1", "127.0.0.1", "203.0.113.9, 10.1.2.3", 200),
+        ("127.0.0.1", "127.0.0.1", "10.1.2.3, 203.0.113.9", 400),
         ("10.9.0.0/16", "10.9.3.4", "10.1.2.3", 200),
         ("10.9.0.0/16", "203.0.113.9", "10.1.2.3", 400),
     ],
@@ -353,7 +355,7 @@ def test_users_and_sessions_share_the_account_throttle(
     for client in (root, user, session, user):
         assert query(client, space).body.code == "OK"
     for client in (root, user, session):
-        with pytest.raises(ClientException) as info:
+        with pytest.raises(ThrottlingException) as info:
             query(client, space)
         assert info.value.code == "System.LimitControl"
     # Another account has its own allowance.

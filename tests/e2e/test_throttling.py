@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 from alibabacloud_cams20200606 import models
-from alibabacloud_tea_openapi.exceptions import ClientException
+from alibabacloud_tea_openapi.exceptions import ThrottlingException
 
 from opencams.db.limits import AccountRateStore
 from opencams.ratelimit import Rate
@@ -57,7 +57,7 @@ def test_accounts_are_limited_separately(server: str, admin: Admin) -> None:
         assert codes(responses) == ["OK"] * 10 + ["System.LimitControl"] * 3
 
 
-def test_sdk_sees_limit_control_as_client_exception(server: str, admin: Admin) -> None:
+def test_sdk_sees_limit_control_as_throttling_exception_with_its_wait(server: str, admin: Admin) -> None:
     account = admin.account()
     key = admin.key(account)
     space = small_space(admin, account)
@@ -66,11 +66,13 @@ def test_sdk_sees_limit_control_as_client_exception(server: str, admin: Admin) -
     request = models.ChatappSyncPhoneNumberRequest(cust_space_id=space)
     assert client.chatapp_sync_phone_number(request).body.code == "OK"
     assert client.chatapp_sync_phone_number(request).body.code == "OK"
-    with pytest.raises(ClientException) as info:
+    with pytest.raises(ThrottlingException) as info:
         client.chatapp_sync_phone_number(request)
     assert info.value.code == "System.LimitControl"
     assert info.value.status_code == 400
     assert "The system is under flow control." in info.value.message
+    # x-acs-retry-after is in milliseconds: the window of 10 s frees a call within 10 s.
+    assert 1000 <= info.value.retry_after <= 10_000
 
 
 def test_throttled_calls_cost_no_meta_call(server: str, admin: Admin, emulator: Any) -> None:

@@ -149,3 +149,41 @@ def test_nonces_in_redis_are_shared_by_processes(settings: Settings, admin: Admi
     finally:
         a.stop()
         b.stop()
+
+
+@pytest.mark.parametrize("policy", ["reject", "local"])
+def test_no_request_is_accepted_twice_across_a_redis_outage(
+    settings: Settings, admin: Admin, tmp_path: Path, redis: ThrowawayRedis, policy: str
+) -> None:
+    from ..harness import sign_v1, v1_params
+
+    settings.redis_url = redis.url
+    env = {**server_env(settings), "OPENCAMS_RATE_LIMIT_ON_REDIS_FAILURE": policy}
+    a = ServerProcess(env, tmp_path / "a.log")
+    b = ServerProcess(env, tmp_path / "b.log")
+    try:
+        account = admin.account()
+        ak, secret = admin.key(account)
+        space = admin.space(account)
+        captured = sign_v1(v1_params(ak, action="QueryChatappPhoneNumbers", CustSpaceId=space), secret)
+        assert httpx.post(f"http://{a.endpoint}/", params=captured).json()["Code"] == "OK"
+        redis.kill()
+        for server in (a, b, a):
+            replay = httpx.post(f"http://{server.endpoint}/", params=captured)
+            # Refused as a replay (nonces in the database under `local`) or not served at all (`reject`).
+            expected = "SignatureNonceUsed" if policy == "local" else "ServiceUnavailable"
+            assert replay.json()["Code"] == expected
+        if policy == "local":
+            fresh = sign_v1(v1_params(ak, action="QueryChatappPhoneNumbers", CustSpaceId=space), secret)
+            assert httpx.post(f"http://{b.endpoint}/", params=fresh).json()["Code"] == "OK"
+        # Redis comes back empty (no persistence): what it forgot cannot be replayed either.
+        redis.start()
+        time.sleep(1.5)
+        for server in (a, b):
+            replay = httpx.post(f"http://{server.endpoint}/", params=captured).json()
+            assert replay["Code"] in ("SignatureNonceUsed", "InvalidTimeStamp.Expired"), replay
+        fresh = sign_v1(v1_params(ak, action="QueryChatappPhoneNumbers", CustSpaceId=space), secret)
+        assert httpx.post(f"http://{a.endpoint}/", params=fresh).json()["Code"] == "OK"
+    finally:
+        a.stop()
+        b.stop()

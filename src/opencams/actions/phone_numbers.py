@@ -11,6 +11,7 @@ from ..db.spaces import Space, SpaceStore
 from ..domain.phone_numbers import Queues, StoredNumber, digits_only, to_cams
 from ..errors import PhoneNumberNotBound, UnknownResourceOwner, invalid_parameter
 from ..graph.errors import GraphApiError
+from ..outbound import OutboundPolicy, OutboundRefused
 from ..rpc.registry import Invocation, Param, Registry
 from ..services.sync import SyncFailed, SyncService
 from .upstream import upstream_error
@@ -43,10 +44,11 @@ def log_sync_failure(inv: Invocation, space: Space, exc: SyncFailed) -> None:
 class PhoneNumberActions:
     """Handlers bound to the stores and the sync service they use."""
 
-    def __init__(self, accounts: AccountStore, spaces: SpaceStore, sync: SyncService) -> None:
+    def __init__(self, accounts: AccountStore, spaces: SpaceStore, sync: SyncService, outbound: OutboundPolicy) -> None:
         self.accounts = accounts
         self.spaces = spaces
         self.sync_service = sync
+        self.outbound = outbound
 
     async def owned_space(self, inv: Invocation, cust_space_id: str, resource_owner_id: int | None) -> Space:
         """The caller's space, or Unknown.ResourceOwnerId whether it is missing or someone else's."""
@@ -77,8 +79,8 @@ class PhoneNumberActions:
                 numbers = await self.sync_service.sync(space)
             except SyncFailed as exc:
                 log_sync_failure(inv, space, exc)
-                token = space.graph_token or self.sync_service.default_token
-                raise upstream_error(exc.cause, retry_after=exc.retry_after, secrets=(token,)) from None
+                secrets = self.sync_service.secrets_for(space)
+                raise upstream_error(exc.cause, retry_after=exc.retry_after, secrets=secrets) from None
             return await self.render(space, numbers)
 
         @registry.action(
@@ -127,8 +129,11 @@ class PhoneNumberActions:
         ) -> dict[str, Any]:
             space = await self.owned_space(inv, cust_space_id, resource_owner_id)
             for name, url in (("StatusCallbackUrl", status_callback_url), ("UpCallbackUrl", up_callback_url)):
-                if url is not None and not url.startswith(("http://", "https://")):
-                    raise invalid_parameter(name, "It must start with http:// or https://.")
+                if url is not None:
+                    try:
+                        await self.outbound.check_stored_url(url)
+                    except OutboundRefused as exc:
+                        raise invalid_parameter(name, f"The URL is refused: {exc}.") from None
             if http_flag not in (None, "Y", "N"):
                 raise invalid_parameter("HttpFlag", "It must be Y or N.")
             wanted = digits_only(phone_number)
@@ -142,13 +147,19 @@ class PhoneNumberActions:
             )
             if number is None or not wanted:
                 raise PhoneNumberNotBound()
+            changes: dict[str, str | None]
             if http_flag == "N":
                 # HTTP delivery off: the number keeps no callback URLs.
-                status_url, up_url = None, None
+                changes = {"status_callback_url": None, "up_callback_url": None}
             else:
-                status_url = status_callback_url if status_callback_url is not None else number.status_callback_url
-                up_url = up_callback_url if up_callback_url is not None else number.up_callback_url
-            await self.spaces.set_number_callbacks(
-                space.id, number.meta.id, status_callback_url=status_url, up_callback_url=up_url
-            )
+                changes = {
+                    column: url
+                    for column, url in (
+                        ("status_callback_url", status_callback_url),
+                        ("up_callback_url", up_callback_url),
+                    )
+                    if url is not None
+                }
+            if changes:
+                await self.spaces.set_number_callbacks(space.id, number.meta.id, changes)
             return {"Code": "OK", "Message": "OK", "Success": True}

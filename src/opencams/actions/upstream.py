@@ -6,17 +6,11 @@ import math
 
 from ..errors import ApiError, ServiceUnavailable, UpstreamRefused
 from ..graph.errors import GraphApiError
+from ..redact import redact
 from ..services.sync import NoGraphToken, SyncCause, WabaBlocked
 
 # When Meta throttles without saying for how long, callers are asked to wait this long.
 DEFAULT_RETRY_AFTER = 60
-
-
-def _scrub(text: str, secrets: tuple[str | None, ...]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
 
 
 def upstream_error(exc: SyncCause, *, retry_after: float | None, secrets: tuple[str | None, ...]) -> ApiError:
@@ -38,7 +32,7 @@ def upstream_error(exc: SyncCause, *, retry_after: float | None, secrets: tuple[
         if not exc.retryable:
             return UpstreamRefused(
                 "Meta Graph API refused the request: "
-                f"code={exc.code}, subcode={exc.subcode}, message={_scrub(exc.message, secrets)}, "
+                f"code={exc.code}, subcode={exc.subcode}, message={redact(exc.message, secrets)}, "
                 f"fbtrace_id={exc.fbtrace_id}"
             )
     return ServiceUnavailable()

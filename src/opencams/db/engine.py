@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
@@ -51,11 +54,32 @@ async def write(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
         yield conn
 
 
+def secure_sqlite_file(url: str) -> None:
+    """Create the SQLite file owner-only (0600) before SQLite does, or narrow an existing one.
+
+    SQLite gives its -wal and -shm files the database file's mode, so they follow.
+    """
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            info = file.stat()
+            if info.st_uid == os.getuid() and info.st_mode & 0o077:
+                file.chmod(0o600)
+
+
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     """An engine for `url`; SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE transactions."""
     url = async_url(url)
     kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
+        secure_sqlite_file(url)
         kwargs["connect_args"] = {"timeout": 30}
     else:
         kwargs["pool_size"] = pool_size

@@ -24,7 +24,8 @@ class DatabaseNonceStore:
         # Built once: this runs on every call.
         self._insert = insert_ignore(engine.dialect.name, nonces)
 
-    async def use_nonce(self, key: str, ttl: float) -> bool:
+    async def use_nonce(self, key: str, ttl: float, signed_at: float = 0.0) -> bool:
+        # The database keeps every nonce of the window, whatever failed before: signed_at is not needed.
         now = time.time()
         self._inserts += 1
         async with write(self.engine) as conn:

@@ -172,19 +172,20 @@ class SpaceStore:
         rows = (await conn.execute(query.order_by(phone_numbers.c.position, phone_numbers.c.phone_number_id))).all()
         return [_stored(r) for r in rows]
 
-    async def set_number_callbacks(
-        self,
-        space_id: str,
-        phone_number_id: str,
-        *,
-        status_callback_url: str | None,
-        up_callback_url: str | None,
-    ) -> None:
+    async def set_number_callbacks(self, space_id: str, phone_number_id: str, changes: dict[str, str | None]) -> None:
+        """Set some of a number's callback URLs in one statement; the others are left as they are.
+
+        One UPDATE of only the named columns: two calls changing different URLs of one number at
+        once both take effect (a read-then-write lost one of them).
+        """
+        allowed = {"status_callback_url", "up_callback_url"}
+        if not changes or not set(changes) <= allowed:
+            raise ValueError(f"callback columns must be among {sorted(allowed)}")
         async with write(self.engine) as conn:
             await conn.execute(
                 update(phone_numbers)
                 .where(phone_numbers.c.space_id == space_id, phone_numbers.c.phone_number_id == phone_number_id)
-                .values(status_callback_url=status_callback_url, up_callback_url=up_callback_url)
+                .values(**changes)
             )
 
     async def apply_sync(

@@ -34,12 +34,24 @@ class InvalidNode(ValueError):
     """Meta answered a phone-number node we cannot use (no id, wrong types)."""
 
 
+# The longest value stored per field (the columns' sizes); Meta's real values are far shorter.
+_MAX_LENGTH = {"id": 32, "display_phone_number": 64, "verified_name": 1000}
+_ENUM_LENGTH = 32
+_ID = re.compile(r"[0-9]{1,32}")
+# Control characters and lone surrogates cannot be stored in PostgreSQL text or written as XML.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
 def _opt_str(node: Mapping[str, Any], key: str) -> str | None:
     value = node.get(key)
     if value is None:
         return None
     if not isinstance(value, str):
         raise InvalidNode(f"field {key} is {type(value).__name__}, not a string")
+    if len(value) > _MAX_LENGTH.get(key, _ENUM_LENGTH):
+        raise InvalidNode(f"field {key} is longer than {_MAX_LENGTH.get(key, _ENUM_LENGTH)} characters")
+    if _UNPRINTABLE.search(value):
+        raise InvalidNode(f"field {key} holds a control character")
     return value
 
 
@@ -67,6 +79,8 @@ class MetaNumber:
         number_id = node.get("id")
         if not isinstance(number_id, str) or not number_id:
             raise InvalidNode("a phone number has no id")
+        if not _ID.fullmatch(number_id):
+            raise InvalidNode("a phone number's id is not Meta's numeric id")
         official = node.get("is_official_business_account")
         if official is not None and not isinstance(official, bool):
             raise InvalidNode("field is_official_business_account is not a boolean")

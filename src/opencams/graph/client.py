@@ -7,6 +7,7 @@ Pages are fetched with our own base URL and the `after` cursor rather than by fo
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -15,12 +16,37 @@ from typing import Any
 import httpx
 import stamina
 
-from .errors import GraphApiError, GraphError, GraphProtocolError, GraphTransportError
+from .errors import GraphApiError, GraphContentError, GraphError, GraphProtocolError, GraphTransportError
 from .usage import regain_access_seconds
 
 log = logging.getLogger("opencams.graph")
 PAGE_LIMIT = 100
-MAX_PAGES = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerLimits:
+    """Bounds on what opencams accepts from Meta: one answer's size and nesting, numbers per WABA.
+
+    Meta's real answers are far inside them (a page of 100 numbers is about 100 KB, 4 levels deep);
+    an answer beyond them is refused whole rather than parsed, stored or retried.
+    """
+
+    max_bytes: int = 4 << 20
+    max_depth: int = 32
+    max_numbers: int = 10_000
+
+
+def _depth_within(value: Any, limit: int) -> bool:
+    """Whether a parsed JSON value nests at most `limit` containers deep (iterative: no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return False
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return True
 
 
 @dataclass
@@ -49,10 +75,12 @@ class GraphClient:
         deadline: float = 10.0,
         retry_wait_initial: float = 0.2,
         retry_wait_max: float = 2.0,
+        limits: AnswerLimits | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.version = version
+        self.limits = limits or AnswerLimits()
         self.deadline = deadline
         self.retry_wait_initial = retry_wait_initial
         self.retry_wait_max = retry_wait_max
@@ -82,12 +110,17 @@ class GraphClient:
         params: dict[str, str] = {"fields": ",".join(fields), "limit": str(PAGE_LIMIT)}
         numbers: list[dict[str, Any]] = []
         seen_cursors: set[str] = set()
-        for _ in range(MAX_PAGES):
+        max_numbers = self.limits.max_numbers
+        while True:
             page = await self._get_with_retries(f"/{self.version}/{waba_id}/phone_numbers", token, params, report)
             data = page.get("data")
             if not isinstance(data, list):
                 raise GraphProtocolError("the phone_numbers answer has no data list")
+            if len(data) > PAGE_LIMIT:
+                raise GraphContentError(f"Meta sent {len(data)} numbers in a page of at most {PAGE_LIMIT}")
             numbers.extend(data)
+            if len(numbers) > max_numbers:
+                raise GraphContentError(f"the WABA has more than {max_numbers} phone numbers")
             paging = page.get("paging")
             paging = paging if isinstance(paging, dict) else {}
             cursors = paging.get("cursors")
@@ -99,7 +132,6 @@ class GraphClient:
                 raise GraphProtocolError("Meta repeated a paging cursor")
             seen_cursors.add(after)
             params = {**params, "after": after}
-        raise GraphProtocolError(f"more than {MAX_PAGES} pages of phone numbers")
 
     async def _get_with_retries(
         self, path: str, token: str, params: dict[str, str], report: FetchReport
@@ -118,30 +150,55 @@ class GraphClient:
         raise AssertionError("unreachable: stamina re-raises the last error")
 
     async def _get(self, path: str, token: str, params: dict[str, str], report: FetchReport) -> dict[str, Any]:
+        request = self._http.build_request(
+            "GET", self.base_url + path, params=params, headers={"Authorization": f"Bearer {token}"}
+        )
+        status, headers, raw = await self._exchange(request)
+        report.calls.append(status)
+        report.blocked_for = max(report.blocked_for, regain_access_seconds(headers))
+        return self._parse(status, raw, token)
+
+    async def _exchange(self, request: httpx.Request) -> tuple[int, httpx.Headers, bytes]:
+        """Send one request; the answer's body is read only up to the size limit."""
+        limit = self.limits.max_bytes
         try:
-            response = await self._http.get(
-                self.base_url + path, params=params, headers={"Authorization": f"Bearer {token}"}
-            )
+            response = await self._http.send(request, stream=True)
+            try:
+                declared = response.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > limit:
+                    raise GraphContentError(f"Meta's answer is larger than {limit} bytes")
+                body = bytearray()
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if len(body) > limit:
+                        raise GraphContentError(f"Meta's answer is larger than {limit} bytes")
+            finally:
+                await response.aclose()
         except httpx.TimeoutException:
             raise GraphTransportError("Meta did not answer in time") from None
         except httpx.HTTPError as exc:
             # The exception text may hold the URL; keep only the kind of failure.
             raise GraphTransportError(f"Meta could not be reached ({type(exc).__name__})") from None
-        report.calls.append(response.status_code)
-        report.blocked_for = max(report.blocked_for, regain_access_seconds(response.headers))
+        return response.status_code, response.headers, bytes(body)
+
+    def _parse(self, status: int, raw: bytes, token: str) -> dict[str, Any]:
+        """Meta's JSON object, or the GraphError its answer stands for."""
         try:
-            body = response.json()
+            body = json.loads(raw)
+        except RecursionError:
+            raise GraphContentError(f"Meta's answer nests deeper than {self.limits.max_depth} levels") from None
         except ValueError:
-            raise GraphProtocolError(
-                f"Meta answered HTTP {response.status_code} with a body that is not JSON"
-            ) from None
+            raise GraphProtocolError(f"Meta answered HTTP {status} with a body that is not JSON") from None
+        if not _depth_within(body, self.limits.max_depth):
+            raise GraphContentError(f"Meta's answer nests deeper than {self.limits.max_depth} levels")
         if not isinstance(body, dict):
             raise GraphProtocolError("Meta answered JSON that is not an object")
         error = body.get("error")
         if error is not None:
             if not isinstance(error, dict):
                 raise GraphProtocolError("Meta's error envelope is not an object")
-            raise GraphApiError.from_envelope(response.status_code, error)
-        if response.status_code >= 400:
-            raise GraphProtocolError(f"Meta answered HTTP {response.status_code} without an error envelope")
+            # Meta may echo the token it was sent; it is masked before the error goes anywhere.
+            raise GraphApiError.from_envelope(status, error, secrets=(token,))
+        if status >= 400:
+            raise GraphProtocolError(f"Meta answered HTTP {status} without an error envelope")
         return body

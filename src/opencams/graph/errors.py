@@ -4,12 +4,15 @@ GraphError
  ├── GraphApiError        Meta answered its error envelope (code, subcode, fbtrace_id...)
  ├── GraphTransportError  no usable answer: timeout, refused or dropped connection
  └── GraphProtocolError   an answer that is not the JSON Meta documents
+      └── GraphContentError  JSON beyond opencams's bounds (size, nesting, count, values): not retried
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
+
+from ..redact import clean, redact
 
 # Meta's "retry with backoff" codes; 4/17/32/80007 are budget blocks: waiting, not retrying, helps.
 RETRYABLE_CODES = frozenset({1, 2, 131000, 131016})
@@ -48,17 +51,24 @@ class GraphApiError(GraphError):
         super().__init__(f"Graph error {code}/{subcode}: {message} (fbtrace_id {fbtrace_id})")
 
     @classmethod
-    def from_envelope(cls, http_status: int, error: Mapping[str, Any]) -> GraphApiError:
+    def from_envelope(
+        cls, http_status: int, error: Mapping[str, Any], *, secrets: Iterable[str | None] = ()
+    ) -> GraphApiError:
+        """The parsed envelope; Meta's texts are cleaned, bounded and stripped of `secrets`."""
+
         def as_int(value: Any) -> int | None:
             return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+        def as_text(value: Any, limit: int) -> str | None:
+            return redact(clean(value, limit=limit), secrets) if isinstance(value, str) else None
 
         return cls(
             http_status=http_status,
             code=as_int(error.get("code")),
             subcode=as_int(error.get("error_subcode")),
-            type=error.get("type") if isinstance(error.get("type"), str) else None,
-            message=str(error.get("message") or "no message"),
-            fbtrace_id=error.get("fbtrace_id") if isinstance(error.get("fbtrace_id"), str) else None,
+            type=as_text(error.get("type"), 100),
+            message=as_text(error.get("message"), 500) or "no message",
+            fbtrace_id=as_text(error.get("fbtrace_id"), 100),
             is_transient=error.get("is_transient") is True,
         )
 
@@ -87,3 +97,12 @@ class GraphProtocolError(GraphError):
     """Meta's answer was not the JSON it documents (truncated, malformed, wrong shape)."""
 
     retryable = True
+
+
+class GraphContentError(GraphProtocolError):
+    """An answer beyond what opencams accepts (too large, too deep, too many numbers, bad values).
+
+    Not retried: asking again would get the same answer and spend Meta's budget on it.
+    """
+
+    retryable = False

@@ -35,6 +35,7 @@ from .signature import (
 )
 
 TIMESTAMP_WINDOW = 15 * 60.0
+MAX_ACCESS_KEY_ID = 128
 
 
 class CredentialStore(Protocol):
@@ -46,8 +47,12 @@ class CredentialStore(Protocol):
 class NonceStore(Protocol):
     """Remembers nonces for at least the timestamp window."""
 
-    async def use_nonce(self, key: str, ttl: float) -> bool:
-        """Record `key`; True if it was never seen in the last `ttl` seconds."""
+    async def use_nonce(self, key: str, ttl: float, signed_at: float) -> bool:
+        """Record `key`; True if it was never seen in the last `ttl` seconds.
+
+        `signed_at` is the request's timestamp: a store whose memory of nonces starts later than
+        that cannot vouch for the request and refuses it (an ApiError).
+        """
         ...
 
 
@@ -70,10 +75,23 @@ def expected_string_to_sign(req: RpcRequest, auth: V3Auth | V1Auth) -> str:
             req.query,
             req.headers,
             auth.signed_headers,
-            (req.headers.get("x-acs-content-sha256") or [""])[0],
+            req.header("x-acs-content-sha256") or "",
         )
         return v3_string_to_sign(auth.algorithm, canonical)
     return v1_string_to_sign(req.method, [*req.query, *req.form])
+
+
+def shown_string_to_sign(req: RpcRequest, auth: V3Auth | V1Auth) -> str:
+    """The string to sign as the mismatch message shows it: a V1 one with the STS token masked.
+
+    V1 signs the token as a parameter, so its string to sign holds it in clear; an error body
+    travels through proxies and logs, so the token is replaced there (the legacy SDK then cannot
+    tell a wrong secret from another mismatch, which only changes the error it reports).
+    """
+    if isinstance(auth, V3Auth) or not auth.security_token:
+        return expected_string_to_sign(req, auth)
+    pairs = [(k, "***" if k == "SecurityToken" else v) for k, v in [*req.query, *req.form]]
+    return v1_string_to_sign(req.method, pairs)
 
 
 def _sign(auth: V3Auth | V1Auth, secret: str, string_to_sign: str) -> str:
@@ -104,6 +122,9 @@ async def authenticate(
 ) -> Principal:
     """The principal behind a correctly signed, fresh, never-replayed request, or an ApiError."""
     auth = parse_credentials(req)
+    if len(auth.access_key_id) > MAX_ACCESS_KEY_ID:
+        # No key is that long: answered without a lookup, so no store sees an unbounded value.
+        raise AccessKeyNotFound()
     cred = await credentials.get_credential(auth.access_key_id)
     if cred is None:
         raise AccessKeyNotFound()
@@ -111,19 +132,20 @@ async def authenticate(
         raise AccessKeyInactive()
     string_to_sign = expected_string_to_sign(req, auth)
     if not signatures_equal(_sign(auth, cred.secret, string_to_sign), auth.signature):
-        raise SignatureDoesNotMatch(string_to_sign)
+        raise SignatureDoesNotMatch(shown_string_to_sign(req, auth))
     # The signature covers the body only through x-acs-content-sha256, so the claim must be true.
     if isinstance(auth, V3Auth) and not signatures_equal(
-        payload_hash(auth.algorithm, req.body), (req.headers.get("x-acs-content-sha256") or [""])[0].lower()
+        payload_hash(auth.algorithm, req.body), (req.header("x-acs-content-sha256") or "").lower()
     ):
         raise SignatureDoesNotMatch(string_to_sign)
     require_complete(req, auth)
     now = clock()
-    if abs(now - parse_timestamp(auth.timestamp)) > TIMESTAMP_WINDOW:
+    signed_at = parse_timestamp(auth.timestamp)
+    if abs(now - signed_at) > TIMESTAMP_WINDOW:
         raise TimestampExpired()
     # Nonces are scoped to the AccessKey and kept a little longer than the window, so a request
     # cannot be replayed while its timestamp is still accepted.
-    if not await nonces.use_nonce(f"{auth.access_key_id}:{auth.nonce}", 2 * TIMESTAMP_WINDOW):
+    if not await nonces.use_nonce(f"{auth.access_key_id}:{auth.nonce}", 2 * TIMESTAMP_WINDOW, signed_at):
         raise SignatureNonceUsed()
     _check_sts(cred, auth.security_token, now)
     return cred.principal

@@ -6,6 +6,7 @@ The only place that writes a response body; see cams.md §3.2 and alibaba-rpc.md
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from typing import Any
 from xml.sax.saxutils import escape
@@ -18,6 +19,8 @@ JSON_TYPE = "application/json;charset=utf-8"
 # The new SDK parses XML errors only for exactly this content type (alibaba-rpc.md §4).
 XML_TYPE = "text/xml;charset=utf-8"
 PRODUCT = "cams"
+# Characters XML 1.0 cannot carry even escaped; a stored value holding one must not break the document.
+_NOT_XML = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def new_request_id() -> str:
@@ -34,7 +37,8 @@ def _xml_value(name: str, value: Any) -> str:
         return "".join(_xml_value(name, item) for item in value)
     if isinstance(value, bool):
         value = "true" if value else "false"
-    return f"<{name}>{escape(str(value))}</{name}>"
+    text = _NOT_XML.sub("\ufffd", str(value))
+    return f"<{name}>{escape(text)}</{name}>"
 
 
 def to_xml(root: str, body: dict[str, Any]) -> bytes:
@@ -47,7 +51,8 @@ def _response(body: dict[str, Any], status: int, fmt: str, root: str, request_id
     headers = {"x-acs-request-id": request_id}
     if fmt == "XML":
         return Response(to_xml(root, body), status, headers=headers, media_type=XML_TYPE)
-    payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    # "replace": a lone surrogate (JSON from Meta may escape one) must not turn an answer into a 500.
+    payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "replace")
     return Response(payload, status, headers=headers, media_type=JSON_TYPE)
 
 
@@ -70,8 +75,13 @@ def error_body(err: ApiError, *, request_id: str, host: str) -> dict[str, Any]:
 
 
 def error(err: ApiError, *, request_id: str, host: str, fmt: str = "JSON") -> Response:
-    """The error envelope with the error's HTTP status, and Retry-After when it has one."""
+    """The error envelope with the error's HTTP status, and the wait when it has one.
+
+    `Retry-After` is in seconds for HTTP clients; `x-acs-retry-after`, in milliseconds, is what
+    the new SDK reads to raise ThrottlingException with its `retry_after`.
+    """
     response = _response(error_body(err, request_id=request_id, host=host), err.http_status, fmt, "Error", request_id)
     if err.retry_after is not None:
         response.headers["Retry-After"] = str(err.retry_after)
+        response.headers["x-acs-retry-after"] = str(err.retry_after * 1000)
     return response

@@ -1,6 +1,7 @@
-"""The RPC endpoint: parse > authenticate > throttle > subscription > authorize > bind > invoke.
+"""The RPC endpoint: parse > authenticate > subscription > authorize > throttle > bind > invoke.
 
 CAMS-agnostic: actions, stores, limiter and authorizer are injected; it imports no adapter.
+Every request that reaches it, whatever its method or path, is answered in Alibaba's envelope.
 """
 
 from __future__ import annotations
@@ -12,32 +13,43 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 
 from ..errors import (
     ApiError,
     InternalError,
     InvalidActionNotFound,
     InvalidVersion,
+    PermissionDenied,
     ProductUnsubscribed,
+    RequestBodyTooLarge,
     UnsupportedHTTPMethod,
+    invalid_parameter,
 )
 from ..principal import Principal
 from . import envelope
 from .auth import CredentialStore, NonceStore, authenticate
 from .registry import API_VERSION, ActionSpec, Invocation, Registry
-from .request import RpcRequest, parse_request
+from .request import MAX_BODY, RpcRequest, parse_request
 
 log = logging.getLogger("opencams.rpc")
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class Throttle(Protocol):
-    """Admits or refuses a call of `action` by `account_id` (raises System.LimitControl)."""
+    """Admits or refuses calls (raises System.LimitControl)."""
 
-    async def admit(self, account_id: str, action: ActionSpec) -> None: ...
+    async def admit(self, account_id: str, action: ActionSpec) -> None:
+        """Count a permitted call against the account's rate for the action."""
+        ...
+
+    async def admit_denied(self, access_key_id: str) -> None:
+        """Count a call RAM denied against the key's own budget of denied calls."""
+        ...
 
 
 class Subscriptions(Protocol):
@@ -73,23 +85,51 @@ class GatewayPorts:
     authorizer: Authorizer
     clock: Callable[[], float]
     trusted_proxies: Sequence[IpNetwork] = field(default_factory=tuple)
+    max_body: int = MAX_BODY
 
 
-def source_ip(peer: str, forwarded_for: str | None, trusted: Sequence[IpNetwork]) -> str:
-    """The peer, or X-Forwarded-For's first address when the peer is a trusted proxy."""
-    if not forwarded_for or not trusted:
-        return peer
+def _address(text: str) -> IpAddress | None:
+    """An address from a peer or X-Forwarded-For entry: ports, brackets and IPv4-mapped forms undone."""
+    text = text.strip()
+    if text.startswith("["):
+        text = text[1 : text.find("]")] if "]" in text else ""
+    elif text.count(":") == 1:
+        text = text.partition(":")[0]
     try:
-        peer_addr = ipaddress.ip_address(peer)
+        addr = ipaddress.ip_address(text)
     except ValueError:
+        return None
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        return addr.ipv4_mapped
+    return addr
+
+
+def source_ip(peer: str, forwarded_for: Sequence[str], trusted: Sequence[IpNetwork]) -> str:
+    """The client's address: the peer, or the right-most X-Forwarded-For hop not in `trusted`.
+
+    A proxy appends the address it saw to whatever the client wrote, so only the entries added
+    by trusted proxies (on the right) can be believed; the first one from the right that is not
+    a trusted proxy is the client. The left-most entry is the client's own claim and is ignored.
+    """
+    client = _address(peer)
+    if client is None:
         return peer
-    if not any(peer_addr in net for net in trusted):
-        return peer
-    first = forwarded_for.split(",")[0].strip()
-    try:
-        return str(ipaddress.ip_address(first))
-    except ValueError:
-        return peer
+
+    def is_trusted(addr: IpAddress) -> bool:
+        return any(addr.version == net.version and addr in net for net in trusted)
+
+    if not trusted or not is_trusted(client):
+        return str(client)
+    hops = [hop for value in forwarded_for for hop in value.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        addr = _address(hop)
+        if addr is None:
+            # Not an address: nothing left of it can be trusted; the last trusted hop stands.
+            break
+        client = addr
+        if not is_trusted(addr):
+            break
+    return str(client)
 
 
 class Gateway:
@@ -98,6 +138,10 @@ class Gateway:
     def __init__(self, ports: GatewayPorts) -> None:
         self.ports = ports
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self.handle(Request(scope, receive))
+        await response(scope, receive, send)
+
     async def handle(self, request: Request) -> Response:
         request_id = envelope.new_request_id()
         host = request.headers.get("host", "")
@@ -105,7 +149,7 @@ class Gateway:
         try:
             if request.method not in ("GET", "POST"):
                 raise UnsupportedHTTPMethod()
-            body = await request.body()
+            body = await self._body(request)
             rpc = parse_request(
                 request.method,
                 request.url.path,
@@ -118,10 +162,29 @@ class Gateway:
             return envelope.success(rpc.action, result, request_id=request_id, fmt=fmt)
         except ApiError as err:
             return envelope.error(err, request_id=request_id, host=host, fmt=fmt)
+        except ClientDisconnect:
+            # The client left while sending: nobody reads this answer, and it is not our failure.
+            log.debug("client disconnected before its request was read", extra={"request_id": request_id})
+            return Response(status_code=400)
         except Exception:
             # The one catch-all: details stay in the log under the RequestId, never in the answer.
             log.exception("unhandled error", extra={"request_id": request_id})
             return envelope.error(InternalError(), request_id=request_id, host=host, fmt=fmt)
+
+    async def _body(self, request: Request) -> bytes:
+        """The body, refused as soon as it is known to be over the limit, never read beyond it."""
+        limit = self.ports.max_body
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise RequestBodyTooLarge(limit)
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise RequestBodyTooLarge(limit)
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     async def _run(self, rpc: RpcRequest, request: Request, request_id: str) -> dict[str, object]:
         ports = self.ports
@@ -131,29 +194,36 @@ class Gateway:
         if spec is None:
             raise InvalidActionNotFound()
         principal = await authenticate(rpc, ports.credentials, ports.nonces, ports.clock)
-        await ports.throttle.admit(principal.account_id, spec)
+        if rpc.repeated:
+            raise invalid_parameter(rpc.repeated[0], "It is given more than once.")
         if not await ports.subscriptions.is_subscribed(principal.account_id):
             raise ProductUnsubscribed()
         peer = request.client.host if request.client else ""
-        ip = source_ip(peer, request.headers.get("x-forwarded-for"), ports.trusted_proxies)
+        ip = source_ip(peer, request.headers.getlist("x-forwarded-for"), ports.trusted_proxies)
         ctx = CallContext(ip, request.url.scheme == "https", ports.clock())
-        await ports.authorizer.authorize(principal, spec, ctx)
+        try:
+            await ports.authorizer.authorize(principal, spec, ctx)
+        except PermissionDenied:
+            # Denied calls have their own budget: they never use up the account's permitted quota.
+            await ports.throttle.admit_denied(principal.access_key_id)
+            raise
+        await ports.throttle.admit(principal.account_id, spec)
         kwargs = spec.bind(rpc.params)
         return await spec.handler(Invocation(principal, request_id, ip), **kwargs)
 
 
-def create_gateway_app(ports: GatewayPorts, *, extra_routes: Sequence[Route] = ()) -> Starlette:
-    """An ASGI app serving the RPC endpoint on `/` (any method, answered in the envelope)."""
+def create_gateway_app(ports: GatewayPorts, *, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
+    """An ASGI app serving the RPC endpoint on every path not claimed by `extra_routes`."""
     gateway = Gateway(ports)
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
-    methods = ["GET", "POST", "PUT", "DELETE", "PATCH"]
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET"]),
         *extra_routes,
-        Route("/", gateway.handle, methods=methods),
-        Route("/{path:path}", gateway.handle, methods=methods),
+        # An ASGI endpoint with no method list: every method and path gets the envelope,
+        # including the ones Starlette would answer with its own plain-text 404 or 405.
+        Route("/{path:path}", gateway),
     ]
     return Starlette(routes=routes)

@@ -17,6 +17,8 @@ ParamType = Literal["string", "long", "boolean"]
 API_VERSION = "2020-06-06"
 RAM_SERVICE = "cams"
 LONG_RE = re.compile(r"-?[0-9]{1,19}")
+# The control characters the wire layer lets through for multi-line parameters.
+_LINE_BREAKS = re.compile(r"[\t\n\r]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +29,8 @@ class Param:
     type: ParamType = "string"
     required: bool = False
     max_length: int = 256
+    # Whether line breaks and tabs are allowed (a PEM key); other control characters never are.
+    multiline: bool = False
 
     @property
     def argument(self) -> str:
@@ -45,6 +49,8 @@ class Param:
             return raw.lower() == "true"
         if len(raw) > self.max_length:
             raise invalid_parameter(self.name, f"It is longer than {self.max_length} characters.")
+        if not self.multiline and _LINE_BREAKS.search(raw):
+            raise invalid_parameter(self.name, "It contains a control character.")
         return raw
 
 

@@ -32,6 +32,16 @@ def canonical_query(pairs: Iterable[tuple[str, str]]) -> str:
     return "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in sorted(pairs))
 
 
+def canonical_header(values: Sequence[str]) -> str:
+    """A header's value as V3 signs it: each value trimmed, repeats sorted and comma-joined.
+
+    Every header value the server uses after verification is read through this function, so a
+    value can never differ from the one that was signed (a nonce with a trailing space once
+    was recorded apart from the trimmed nonce it was signed as, and could be replayed).
+    """
+    return ",".join(sorted(v.strip() for v in values))
+
+
 def v3_canonical_request(
     method: str,
     path: str,
@@ -41,10 +51,7 @@ def v3_canonical_request(
     hashed_payload: str,
 ) -> str:
     """The V3 canonical request; `headers` maps lowercase names to every value received."""
-    lines = []
-    for name in signed_headers:
-        values = sorted(v.strip() for v in headers.get(name, ()))
-        lines.append(f"{name}:{','.join(values)}\n")
+    lines = [f"{name}:{canonical_header(headers.get(name, ()))}\n" for name in signed_headers]
     return "\n".join(
         [
             method.upper(),

@@ -15,7 +15,9 @@ from ..db.budget import WabaBudgetStore
 from ..db.spaces import Space, SpaceStore
 from ..domain.phone_numbers import GRAPH_FIELDS, InvalidNode, MetaNumber, StoredNumber
 from ..graph.client import FetchReport, GraphClient
-from ..graph.errors import GraphApiError, GraphError, GraphProtocolError
+from ..graph.errors import GraphApiError, GraphContentError, GraphError
+from ..graph.usage import MAX_BLOCK_SECONDS
+from ..redact import redact
 
 log = logging.getLogger("opencams.sync")
 
@@ -65,6 +67,10 @@ class SyncService:
         self.clock = clock
         self._in_flight: dict[str, asyncio.Future[list[StoredNumber]]] = {}
 
+    def secrets_for(self, space: Space) -> tuple[str | None, ...]:
+        """Every Meta token that could appear in a message about this space."""
+        return (space.graph_token, self.default_token)
+
     async def sync(self, space: Space) -> list[StoredNumber]:
         """The space's numbers after a fresh fetch; SyncFailed leaves storage unchanged."""
         running = self._in_flight.get(space.id)
@@ -92,8 +98,10 @@ class SyncService:
         until = space.waba_blocked_until
         if until is not None and until > started:
             # Meta's budget for this WABA is spent: answering at once costs it nothing more.
-            blocked = WabaBlocked(f"Meta blocked calls for WABA {space.waba_id} for {until - started:.0f} more seconds")
-            raise SyncFailed(blocked, report, 0.0, retry_after=until - started)
+            # Capped: a block stored before limits were enforced may be absurdly long.
+            remaining = min(until - started, MAX_BLOCK_SECONDS)
+            blocked = WabaBlocked(f"Meta blocked calls for WABA {space.waba_id} for {remaining:.0f} more seconds")
+            raise SyncFailed(blocked, report, 0.0, retry_after=remaining)
         try:
             if not token:
                 raise NoGraphToken("no Meta token is configured for this space or the deployment")
@@ -101,7 +109,8 @@ class SyncService:
             parsed = _parse_nodes(nodes)
         except (GraphError, NoGraphToken) as exc:
             block = await self._note_budget(space, report, exc)
-            await self.spaces.record_sync_failure(space.id, _failure_code(exc), str(exc))
+            message = redact(str(exc), self.secrets_for(space))
+            await self.spaces.record_sync_failure(space.id, _failure_code(exc), message)
             raise SyncFailed(exc, report, self.clock() - started, retry_after=block) from exc
         await self._note_budget(space, report, None)
         return await self.spaces.apply_sync(space.id, parsed, started)
@@ -125,7 +134,7 @@ def _parse_nodes(nodes: list[dict[str, object]]) -> list[tuple[MetaNumber, dict[
         try:
             meta = MetaNumber.from_node(node)
         except InvalidNode as exc:
-            raise GraphProtocolError(f"Meta sent an unusable phone number: {exc}") from None
+            raise GraphContentError(f"Meta sent an unusable phone number: {exc}") from None
         # Meta's cursors can shift when numbers are added mid-fetch; keep the first occurrence.
         if meta.id in seen:
             continue

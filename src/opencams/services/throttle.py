@@ -12,6 +12,9 @@ from ..ratelimit import Rate, RateLimiter, RateLimitUnavailable
 from ..rpc.registry import ActionSpec
 
 log = logging.getLogger("opencams.ratelimit")
+# Calls RAM denies, per AccessKey: enough for a misconfigured client to see its error, bounded so
+# a flood of denied calls costs little.
+DENIED_RATE = Rate(10, 1.0)
 
 
 class AccountRates(Protocol):
@@ -39,10 +42,13 @@ class AccountThrottle:
         limiter: RateLimiter,
         overrides: Mapping[str, Rate],
         account_rates: AccountRates | None = None,
+        *,
+        denied_rate: Rate | None = None,
     ) -> None:
         self.limiter = limiter
         self.overrides = dict(overrides)
         self.account_rates = account_rates
+        self.denied_rate = denied_rate or DENIED_RATE
 
     async def rate_for(self, account_id: str, action: ActionSpec) -> Rate | None:
         if self.account_rates is not None:
@@ -55,10 +61,17 @@ class AccountThrottle:
 
     async def admit(self, account_id: str, action: ActionSpec) -> None:
         rate = await self.rate_for(account_id, action)
-        if rate is None:
-            return
+        if rate is not None:
+            await self._hit(f"{account_id}:{action.name}", rate)
+
+    async def admit_denied(self, access_key_id: str) -> None:
+        # Keyed by AccessKey, apart from every account quota: a principal hammering actions it may
+        # not call is slowed down alone, and the account's permitted callers never notice.
+        await self._hit(f"denied:{access_key_id}", self.denied_rate)
+
+    async def _hit(self, key: str, rate: Rate) -> None:
         try:
-            admission = await self.limiter.hit(f"{account_id}:{action.name}", rate)
+            admission = await self.limiter.hit(key, rate)
         except RateLimitUnavailable:
             raise ServiceUnavailable(retry_after=1) from None
         if not admission.allowed:

@@ -35,7 +35,7 @@ class AnyKeyStore:
 class Nonces:
     seen: set[str] = field(default_factory=set)
 
-    async def use_nonce(self, key: str, ttl: float) -> bool:
+    async def use_nonce(self, key: str, ttl: float, signed_at: float) -> bool:
         if key in self.seen:
             return False
         self.seen.add(key)
