@@ -184,6 +184,49 @@ def legacy_call(endpoint: str, key: tuple[str, str], request: Any) -> Any:
     return json.loads(client.do_action_with_exception(request))
 
 
+def snake(name: str) -> str:
+    import re
+
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
+def sdk_call(client: Any, action: str, **params: Any) -> Any:
+    """Call `action` through the new SDK client with snake_case request fields; the response body."""
+    from alibabacloud_cams20200606 import models
+
+    request = getattr(models, f"{action}Request")(**params)
+    return getattr(client, snake(action))(request).body
+
+
+def legacy_action(endpoint: str, key: tuple[str, str], action: str, **params: str) -> Any:
+    """Call `action` through the legacy SDK (aliyun-python-sdk-cams) with CAMS parameter names."""
+    import importlib
+
+    module = importlib.import_module(f"aliyunsdkcams.request.v20200606.{action}Request")
+    request = getattr(module, f"{action}Request")()
+    for name, value in params.items():
+        getattr(request, f"set_{name}")(value)
+    return legacy_call(endpoint, key, request)
+
+
+NODE_DIR = Path(__file__).parent / "node"
+
+
+def node_available() -> bool:
+    import shutil
+
+    return shutil.which("node") is not None and (NODE_DIR / "node_modules" / "@alicloud" / "cams20200606").exists()
+
+
+def node_action(endpoint: str, key: tuple[str, str], action: str, **params: Any) -> dict[str, Any]:
+    """Call `action` through the Node SDK (params in camelCase); {statusCode, body} or {error}."""
+    import subprocess
+
+    args = ["node", str(NODE_DIR / "call.js"), endpoint, key[0], key[1], action, json.dumps(params)]
+    out = subprocess.run(args, capture_output=True, text=True, timeout=60, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
 def sign_v1(params: dict[str, str], secret: str, method: str = "POST") -> dict[str, str]:
     """An independent HMAC-SHA1 signer (not opencams' own), for hand-built requests."""
     import base64

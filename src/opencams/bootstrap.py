@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
-from .actions.phone_numbers import PhoneNumberActions
+from .actions import build_registry
 from .config import Settings
 from .db.accounts import AccountStore
 from .db.budget import WabaBudgetStore
@@ -29,9 +29,14 @@ from .rpc.auth import NonceStore
 from .rpc.gateway import GatewayPorts, IpNetwork, create_gateway_app
 from .rpc.registry import Registry
 from .secretbox import SecretBox, load_or_create_key
+from .services import Services
 from .services.authorization import Authorizer
+from .services.meta import MetaService
+from .services.profile import ProfileService
+from .services.spaces import SpaceService
 from .services.sync import SyncService
 from .services.throttle import AccountThrottle, parse_rate_overrides
+from .services.waba import WabaService
 
 
 @dataclass
@@ -44,7 +49,7 @@ class Container:
     accounts: AccountStore
     spaces: SpaceStore
     graph: GraphClient
-    sync: SyncService
+    services: Services
     limiter: RateLimiter
     registry: Registry
 
@@ -87,12 +92,18 @@ def build_container(settings: Settings) -> Container:
         limits=AnswerLimits(settings.graph_max_answer_bytes, settings.graph_max_depth, settings.graph_max_numbers),
     )
     token = settings.graph_token.get_secret_value() if settings.graph_token else None
-    sync = SyncService(spaces, graph, WabaBudgetStore(engine), default_token=token)
-    registry = Registry()
+    meta = MetaService(graph, WabaBudgetStore(engine), default_token=token, app_id=settings.meta_app_id)
     outbound = OutboundPolicy(allow_private=settings.outbound_allow_private)
-    PhoneNumberActions(accounts, spaces, sync, outbound).register(registry)
+    services = Services(
+        spaces=SpaceService(spaces, outbound, queues_available=bool(settings.redis_url)),
+        meta=meta,
+        sync=SyncService(spaces, meta),
+        waba=WabaService(meta, spaces),
+        profile=ProfileService(meta, outbound),
+    )
+    registry = build_registry(services)
     limiter = build_rate_limiter(settings.redis_url, settings.rate_limit_on_redis_failure)
-    return Container(settings, engine, box, accounts, spaces, graph, sync, limiter, registry)
+    return Container(settings, engine, box, accounts, spaces, graph, services, limiter, registry)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -117,7 +128,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
         throttle=AccountThrottle(
             container.limiter, parse_rate_overrides(settings.rate_limits), AccountRateStore(container.engine)
         ),
-        subscriptions=container.accounts,
         authorizer=Authorizer(RamStore(container.engine, container.box)),
         clock=time.time,
         trusted_proxies=trusted_networks(settings.trusted_proxies),

@@ -137,11 +137,16 @@ def graph_emulator(
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 9000,
     fixture: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="State JSON to load.")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed for probabilistic faults.")] = None,
+    webhook_url: Annotated[
+        str | None, typer.Option(help="Send Meta's webhooks for every WABA to this URL (e.g. opencams').")
+    ] = None,
+    app_secret: Annotated[str | None, typer.Option(help="The app secret the webhooks are signed with.")] = None,
+    verify_token: Annotated[str | None, typer.Option(help="The verify token of the webhook subscription.")] = None,
 ) -> None:
-    """Run the built-in emulator of Meta's Graph API phone-number endpoints."""
+    """Run the built-in emulator of Meta's Graph API (numbers, WABAs, profiles, registration, webhooks)."""
     from .emulator.server import serve as serve_emulator
 
-    serve_emulator(host, port, fixture, seed)
+    serve_emulator(host, port, fixture, seed, webhook_url=webhook_url, app_secret=app_secret, verify_token=verify_token)
 
 
 @app.command()

@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     graph_token: SecretStr | None = Field(
         default=None, description="System-user token for Meta, used for spaces without their own token."
     )
+    meta_app_id: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{1,32}$",
+        description="The Meta app's id, for uploads through Meta's resumable upload API (profile pictures).",
+    )
     graph_max_answer_bytes: int = Field(
         default=4 << 20, ge=1024, description="Largest answer accepted from Meta, in bytes; larger ones are refused."
     )

@@ -17,7 +17,8 @@ class ApiError(Exception):
     """An error answered to the client with `code`, `http_status` and `message`.
 
     Subclasses set the three as class attributes; `missing_parameter` and `invalid_parameter`
-    build instances whose code is only known at run time.
+    build instances whose code is only known at run time. A message given to the constructor
+    replaces the class's default for that instance.
     """
 
     code: str = "InternalError"
@@ -46,33 +47,84 @@ class ApiError(Exception):
         return {}
 
 
-def _error(code: str, status: int, message: str) -> type[ApiError]:
-    # A compact way to declare the many fixed-text errors; each stays a distinct class
-    # so handlers can raise and tests can catch them by type.
-    return type(code.replace(".", ""), (ApiError,), {"code": code, "http_status": status, "message": message})
-
-
 # --- wire -----------------------------------------------------------------------------------
-InvalidActionNotFound = _error(
-    "InvalidAction.NotFound", 404, "Specified api is not found, please check your url and method."
-)
-InvalidVersion = _error("InvalidVersion", 400, "Specified parameter Version is not valid.")
-UnsupportedHTTPMethod = _error("UnsupportedHTTPMethod", 400, "This http method is not supported.")
+class InvalidActionNotFound(ApiError):
+    code = "InvalidAction.NotFound"
+    http_status = 404
+    message = "Specified api is not found, please check your url and method."
+
+
+class InvalidVersion(ApiError):
+    code = "InvalidVersion"
+    http_status = 400
+    message = "Specified parameter Version is not valid."
+
+
+class UnsupportedHTTPMethod(ApiError):
+    code = "UnsupportedHTTPMethod"
+    http_status = 400
+    message = "This http method is not supported."
+
+
 # --- authentication -------------------------------------------------------------------------
-AccessKeyNotFound = _error("InvalidAccessKeyId.NotFound", 404, "Specified access key is not found.")
-AccessKeyInactive = _error("InvalidAccessKeyId.Inactive", 400, "Specified access key is disabled.")
-SignatureNonceUsed = _error("SignatureNonceUsed", 400, "Specified signature nonce was used already.")
-TimestampExpired = _error("InvalidTimeStamp.Expired", 400, "Specified time stamp or date value is expired.")
-TimestampFormat = _error("InvalidTimeStamp.Format", 400, "Specified time stamp or date value is not well formatted.")
-InvalidSignatureMethod = _error("InvalidSignatureMethod", 400, "Specified signature method is not supported.")
-InvalidSignatureVersion = _error("InvalidSignatureVersion", 400, "Specified signature version is not supported.")
-SecurityTokenExpired = _error("InvalidSecurityToken.Expired", 400, "Specified SecurityToken is expired.")
-SecurityTokenMalformed = _error("InvalidSecurityToken.Malformed", 400, "Specified SecurityToken is malformed.")
-SecurityTokenMismatch = _error(
-    "InvalidSecurityToken.MismatchWithAccessKey",
-    400,
-    "Specified SecurityToken mismatch with the AccessKey.",
-)
+class AccessKeyNotFound(ApiError):
+    code = "InvalidAccessKeyId.NotFound"
+    http_status = 404
+    message = "Specified access key is not found."
+
+
+class AccessKeyInactive(ApiError):
+    code = "InvalidAccessKeyId.Inactive"
+    http_status = 400
+    message = "Specified access key is disabled."
+
+
+class SignatureNonceUsed(ApiError):
+    code = "SignatureNonceUsed"
+    http_status = 400
+    message = "Specified signature nonce was used already."
+
+
+class TimestampExpired(ApiError):
+    code = "InvalidTimeStamp.Expired"
+    http_status = 400
+    message = "Specified time stamp or date value is expired."
+
+
+class TimestampFormat(ApiError):
+    code = "InvalidTimeStamp.Format"
+    http_status = 400
+    message = "Specified time stamp or date value is not well formatted."
+
+
+class InvalidSignatureMethod(ApiError):
+    code = "InvalidSignatureMethod"
+    http_status = 400
+    message = "Specified signature method is not supported."
+
+
+class InvalidSignatureVersion(ApiError):
+    code = "InvalidSignatureVersion"
+    http_status = 400
+    message = "Specified signature version is not supported."
+
+
+class SecurityTokenExpired(ApiError):
+    code = "InvalidSecurityToken.Expired"
+    http_status = 400
+    message = "Specified SecurityToken is expired."
+
+
+class SecurityTokenMalformed(ApiError):
+    code = "InvalidSecurityToken.Malformed"
+    http_status = 400
+    message = "Specified SecurityToken is malformed."
+
+
+class SecurityTokenMismatch(ApiError):
+    code = "InvalidSecurityToken.MismatchWithAccessKey"
+    http_status = 400
+    message = "Specified SecurityToken mismatch with the AccessKey."
 
 
 class SignatureDoesNotMatch(ApiError):
@@ -114,10 +166,28 @@ class RequestBodyTooLarge(ApiError):
 
 
 # --- CAMS business ---------------------------------------------------------------------------
-ProductUnsubscribed = _error("Product.Unsubscript", 400, "You have not subscribed to the specified product.")
-LimitControl = _error("System.LimitControl", 400, "The system is under flow control.")
-UnknownResourceOwner = _error("Unknown.ResourceOwnerId", 400, "The resource does not belong to the current user.")
-PhoneNumberNotBound = _error("ERR-OPERATION-MAAP-0065", 400, "The phone number is not bound to this customer space.")
+class ProductUnsubscribed(ApiError):
+    code = "Product.Unsubscript"
+    http_status = 400
+    message = "You have not subscribed to the specified product."
+
+
+class LimitControl(ApiError):
+    code = "System.LimitControl"
+    http_status = 400
+    message = "The system is under flow control."
+
+
+class UnknownResourceOwner(ApiError):
+    code = "Unknown.ResourceOwnerId"
+    http_status = 400
+    message = "The resource does not belong to the current user."
+
+
+class PhoneNumberNotBound(ApiError):
+    code = "ERR-OPERATION-MAAP-0065"
+    http_status = 400
+    message = "The phone number is not bound to this customer space."
 
 
 class PermissionDenied(ApiError):
@@ -136,10 +206,16 @@ class PermissionDenied(ApiError):
 
 
 # --- server / upstream -----------------------------------------------------------------------
-InternalError = _error("InternalError", 500, "The request processing has failed due to some unknown error.")
-ServiceUnavailable = _error(
-    "ServiceUnavailable", 503, "The request has failed due to a temporary failure of the server."
-)
+class InternalError(ApiError):
+    code = "InternalError"
+    http_status = 500
+    message = "The request processing has failed due to some unknown error."
+
+
+class ServiceUnavailable(ApiError):
+    code = "ServiceUnavailable"
+    http_status = 503
+    message = "The request has failed due to a temporary failure of the server."
 
 
 class UpstreamRefused(ApiError):

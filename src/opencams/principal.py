@@ -1,4 +1,4 @@
-"""Who is calling: the authenticated principal an AccessKey or STS credential stands for."""
+"""Who is calling and from where: the principal an AccessKey or STS credential stands for, and the call's facts."""
 
 from __future__ import annotations
 
@@ -19,6 +19,9 @@ class Principal:
     role_name: str | None = None
     session_name: str | None = None
     session_policy: str | None = None
+    # The account as read with the credential, for the rest of this call (no second read).
+    subscribed: bool = True
+    queue_delivery: bool = False
 
     @property
     def display_name(self) -> str:
@@ -40,3 +43,12 @@ class Credential:
     principal: Principal
     security_token: str | None = None
     expires_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallContext:
+    """Facts about a call that RAM conditions may test."""
+
+    source_ip: str
+    secure_transport: bool
+    now: float

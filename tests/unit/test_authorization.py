@@ -19,19 +19,12 @@ from opencams.db.ram import RamStore
 from opencams.db.tables import ram_policies
 from opencams.errors import PermissionDenied
 from opencams.iam.diagnostic import decode_diagnostic
-from opencams.principal import Principal
-from opencams.rpc.gateway import CallContext
-from opencams.rpc.registry import ActionSpec
+from opencams.principal import CallContext, Principal
 from opencams.secretbox import SecretBox
 from opencams.services.authorization import Authorizer
 
-
-async def _handler(**_: Any) -> dict[str, Any]:
-    return {}
-
-
-SYNC = ActionSpec("ChatappSyncPhoneNumber", (), _handler, access_level="update")
-QUERY = ActionSpec("QueryChatappPhoneNumbers", (), _handler)
+SYNC = "cams:ChatappSyncPhoneNumber"
+QUERY = "cams:QueryChatappPhoneNumbers"
 CALL = CallContext(source_ip="127.0.0.1", secure_transport=False, now=time.time())
 
 
@@ -64,7 +57,7 @@ class World:
             await self.ram.attach_policy(self.account, "user", name, policy)
         return self.user(name)
 
-    async def denial(self, principal: Principal, action: ActionSpec = SYNC, call: CallContext = CALL) -> dict[str, str]:
+    async def denial(self, principal: Principal, action: str = SYNC, call: CallContext = CALL) -> dict[str, str]:
         with pytest.raises(PermissionDenied) as info:
             await self.authorizer.authorize(principal, action, call)
         assert info.value.code == "Ram.PermissionDeny"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -17,9 +16,6 @@ from .tables import access_keys, accounts, ram_users, sts_credentials
 
 # Temporary AccessKeys issued by AssumeRole carry Alibaba's prefix; they live in their own table.
 STS_KEY_PREFIX = "STS."
-# An account read along with a credential serves the rest of that request (subscription check,
-# queue names) without another query; after this long it is read again.
-ACCOUNT_FRESH_SECONDS = 0.5
 
 
 # Built once: this runs on every call, and building the statement costs more than running it.
@@ -35,6 +31,13 @@ _CREDENTIAL = (
     )
     .join(accounts, accounts.c.id == access_keys.c.account_id)
     .where(access_keys.c.id == bindparam("key_id"))
+)
+
+
+_STS_CREDENTIAL = (
+    select(sts_credentials, accounts.c.cams_enabled, accounts.c.queue_delivery)
+    .join(accounts, accounts.c.id == sts_credentials.c.account_id)
+    .where(sts_credentials.c.id == bindparam("key_id"))
 )
 
 
@@ -64,20 +67,6 @@ class AccountStore:
     def __init__(self, engine: AsyncEngine, box: SecretBox) -> None:
         self.engine = engine
         self.box = box
-        self._recent: dict[str, tuple[float, Account]] = {}
-
-    def _remember(self, account: Account) -> Account:
-        if len(self._recent) > 10_000:
-            self._recent.clear()
-        self._recent[account.id] = (time.monotonic(), account)
-        return account
-
-    async def recent_account(self, account_id: str) -> Account:
-        """The account as read within the last moment (by this request's credential lookup), or now."""
-        seen = self._recent.get(account_id)
-        if seen is not None and time.monotonic() - seen[0] < ACCOUNT_FRESH_SECONDS:
-            return seen[1]
-        return await self.get_account(account_id)
 
     async def create_account(self, name: str, *, cams_enabled: bool = True) -> Account:
         account = Account(new_account_id(), name, cams_enabled, False)
@@ -98,7 +87,7 @@ class AccountStore:
             row = (await conn.execute(select(accounts).where(accounts.c.id == account_id))).first()
         if row is None:
             raise NotFound(f"account {account_id} does not exist")
-        return self._remember(Account(row.id, row.name, row.cams_enabled, row.queue_delivery))
+        return Account(row.id, row.name, row.cams_enabled, row.queue_delivery)
 
     async def list_accounts(self) -> list[Account]:
         async with self.engine.connect() as conn:
@@ -116,12 +105,6 @@ class AccountStore:
         if result.rowcount == 0:
             raise NotFound(f"account {account_id} does not exist")
         return await self.get_account(account_id)
-
-    async def is_subscribed(self, account_id: str) -> bool:
-        try:
-            return (await self.recent_account(account_id)).cams_enabled
-        except NotFound:
-            return False
 
     async def create_access_key(self, account_id: str, user_name: str | None = None) -> NewAccessKey:
         """A new key of the account itself or, with `user_name`, of one of its RAM users."""
@@ -162,21 +145,22 @@ class AccountStore:
             row = (await conn.execute(_CREDENTIAL, {"key_id": access_key_id})).first()
         if row is None:
             return None
-        # The rest of the request (subscription, queue names) reuses this read of the account.
-        self._remember(Account(row.account_id, row.name, row.cams_enabled, row.queue_delivery))
-        if row.user_name is None:
-            principal = Principal(account_id=row.account_id, kind="root", access_key_id=access_key_id)
-        else:
-            principal = Principal(
-                account_id=row.account_id, kind="user", access_key_id=access_key_id, user_name=row.user_name
-            )
+        # The rest of the request (subscription, queue names) uses this read of the account.
+        principal = Principal(
+            account_id=row.account_id,
+            kind="root" if row.user_name is None else "user",
+            access_key_id=access_key_id,
+            user_name=row.user_name,
+            subscribed=row.cams_enabled,
+            queue_delivery=row.queue_delivery,
+        )
         return Credential(access_key_id, self.box.open(row.secret_enc), row.active, principal)
 
     async def _sts_credential(self, access_key_id: str) -> Credential | None:
         # Expired rows are still returned (until purged), so the caller hears
         # InvalidSecurityToken.Expired rather than of an unknown key.
         async with self.engine.connect() as conn:
-            row = (await conn.execute(select(sts_credentials).where(sts_credentials.c.id == access_key_id))).first()
+            row = (await conn.execute(_STS_CREDENTIAL, {"key_id": access_key_id})).first()
         if row is None:
             return None
         principal = Principal(
@@ -186,6 +170,8 @@ class AccountStore:
             role_name=row.role_name,
             session_name=row.session_name,
             session_policy=row.session_policy,
+            subscribed=row.cams_enabled,
+            queue_delivery=row.queue_delivery,
         )
         return Credential(
             access_key_id,

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from ..domain.errors import WabaOfAnotherAccount
 from ..domain.phone_numbers import MetaNumber, StoredNumber
 from ..ids import new_space_id
 from ..secretbox import SecretBox
@@ -53,6 +54,10 @@ class Space:
     last_sync_message: str | None
     # Until when Meta asked us not to call for this space's WABA (epoch seconds), if it did.
     waba_blocked_until: float | None = None
+    # UpdateAccountWebhook: where number-state events go, and whether by HTTP and/or queue.
+    webhook_url: str | None = None
+    webhook_http: bool = False
+    webhook_queue: bool = False
 
 
 def _stored(row: Any) -> StoredNumber:
@@ -69,7 +74,7 @@ def _stored(row: Any) -> StoredNumber:
         portfolio_messaging_limit=row.portfolio_messaging_limit,
         is_official=row.is_official,
     )
-    return StoredNumber(meta, row.status_callback_url, row.up_callback_url)
+    return StoredNumber(meta, row.status_callback_url, row.up_callback_url, row.queue_flag)
 
 
 _UPSERTS: dict[str, Any] = {}
@@ -108,6 +113,9 @@ class SpaceStore:
             row.last_sync_code,
             row.last_sync_message,
             getattr(row, "blocked_until", None),
+            row.webhook_url,
+            bool(row.webhook_http),
+            bool(row.webhook_queue),
         )
 
     async def create_space(
@@ -172,13 +180,65 @@ class SpaceStore:
         rows = (await conn.execute(query.order_by(phone_numbers.c.position, phone_numbers.c.phone_number_id))).all()
         return [_stored(r) for r in rows]
 
-    async def set_number_callbacks(self, space_id: str, phone_number_id: str, changes: dict[str, str | None]) -> None:
-        """Set some of a number's callback URLs in one statement; the others are left as they are.
+    async def spaces_of_waba(self, waba_id: str) -> list[Space]:
+        """Every space bound to a WABA, oldest first."""
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(select(spaces).where(spaces.c.waba_id == waba_id).order_by(spaces.c.created_at))
+            ).all()
+        return [self._space(r) for r in rows]
+
+    async def bind_waba(self, account_id: str, waba_id: str) -> tuple[Space, bool]:
+        """The account's space for a WABA, created if it has none: (space, created).
+
+        WabaOfAnotherAccount if a space of another account is bound to it. One transaction,
+        serialised per WABA (an advisory lock on PostgreSQL, SQLite's single writer), so two binds
+        at once never create two spaces.
+        """
+        space_id = new_space_id()
+        async with write(self.engine) as conn:
+            if conn.dialect.name == "postgresql":
+                await conn.execute(select(func.pg_advisory_xact_lock(func.hashtext("bind:" + waba_id))))
+            rows = (
+                await conn.execute(
+                    select(spaces.c.id, spaces.c.account_id)
+                    .where(spaces.c.waba_id == waba_id)
+                    .order_by(spaces.c.created_at)
+                )
+            ).all()
+            if any(r.account_id != account_id for r in rows):
+                raise WabaOfAnotherAccount("The WhatsApp Business Account is bound to another account.")
+            created = not rows
+            if created:
+                await conn.execute(
+                    spaces.insert().values(
+                        id=space_id,
+                        account_id=account_id,
+                        waba_id=waba_id,
+                        created_at=datetime.now(UTC),
+                        sync_generation=0,
+                    )
+                )
+            else:
+                space_id = rows[0].id
+        return await self.get_space(space_id), created
+
+    async def set_space_webhook(self, space_id: str, *, url: str | None, http: bool, queue: bool) -> None:
+        """Set where the space's number-state events go (one statement)."""
+        async with write(self.engine) as conn:
+            await conn.execute(
+                update(spaces)
+                .where(spaces.c.id == space_id)
+                .values(webhook_url=url, webhook_http=http, webhook_queue=queue)
+            )
+
+    async def set_number_callbacks(self, space_id: str, phone_number_id: str, changes: dict[str, Any]) -> None:
+        """Set some of a number's delivery settings in one statement; the others are left as they are.
 
         One UPDATE of only the named columns: two calls changing different URLs of one number at
         once both take effect (a read-then-write lost one of them).
         """
-        allowed = {"status_callback_url", "up_callback_url"}
+        allowed = {"status_callback_url", "up_callback_url", "queue_flag"}
         if not changes or not set(changes) <= allowed:
             raise ValueError(f"callback columns must be among {sorted(allowed)}")
         async with write(self.engine) as conn:
@@ -228,12 +288,13 @@ class SpaceStore:
             )
             # The answer is the fetch itself plus each number's settings: only those are read back.
             settings = {
-                r.phone_number_id: (r.status_callback_url, r.up_callback_url)
+                r.phone_number_id: (r.status_callback_url, r.up_callback_url, r.queue_flag)
                 for r in await conn.execute(
                     select(
                         phone_numbers.c.phone_number_id,
                         phone_numbers.c.status_callback_url,
                         phone_numbers.c.up_callback_url,
+                        phone_numbers.c.queue_flag,
                     ).where(phone_numbers.c.space_id == space_id, phone_numbers.c.sync_generation == generation)
                 )
             }

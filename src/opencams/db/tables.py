@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    false,
 )
 from sqlalchemy.engine import Dialect
 
@@ -79,7 +80,7 @@ spaces = Table(
     metadata,
     Column("id", String(64), primary_key=True),
     Column("account_id", String(16), ForeignKey("accounts.id"), nullable=False, index=True),
-    Column("waba_id", String(32), nullable=False),
+    Column("waba_id", String(32), nullable=False, index=True),
     Column("graph_token_enc", Text, nullable=True),
     Column("status_callback_url", Text, nullable=True),
     Column("up_callback_url", Text, nullable=True),
@@ -93,6 +94,10 @@ spaces = Table(
     Column("last_sync_at", UTCDateTime, nullable=True),
     Column("last_sync_code", String(64), nullable=True),
     Column("last_sync_message", Text, nullable=True),
+    # UpdateAccountWebhook: where this space's number-state events go, and by which means.
+    Column("webhook_url", Text, nullable=True),
+    Column("webhook_http", Boolean, nullable=False, server_default=false()),
+    Column("webhook_queue", Boolean, nullable=False, server_default=false()),
 )
 
 phone_numbers = Table(
@@ -114,6 +119,8 @@ phone_numbers = Table(
     Column("node", Text, nullable=False),
     Column("status_callback_url", Text, nullable=True),
     Column("up_callback_url", Text, nullable=True),
+    # UpdatePhoneWebhook's QueueFlag; NULL follows the account's queue delivery setting.
+    Column("queue_flag", Boolean, nullable=True),
     Column("sync_generation", Integer, nullable=False),
     Column("first_seen_at", UTCDateTime, nullable=False),
     Column("synced_at", UTCDateTime, nullable=False),

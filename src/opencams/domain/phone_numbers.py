@@ -106,6 +106,13 @@ class StoredNumber:
     meta: MetaNumber
     status_callback_url: str | None
     up_callback_url: str | None
+    # The number's own queue delivery choice; None follows the account's.
+    queue_flag: bool | None = None
+
+    @property
+    def digits(self) -> str:
+        """The number as CAMS writes it (digits of Meta's display number), or ''."""
+        return digits_only(self.meta.display_phone_number or "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,9 +132,14 @@ def digits_only(display: str) -> str:
     return _NON_DIGITS.sub("", display)
 
 
-def to_cams(number: StoredNumber, queues: Queues | None) -> dict[str, str]:
-    """The CAMS PhoneNumbers[] item; fields without a value are left out, never null."""
+def to_cams(number: StoredNumber, queues: Queues, *, account_queues: bool) -> dict[str, str]:
+    """The CAMS PhoneNumbers[] item; fields without a value are left out, never null.
+
+    StatusQueue/UpQueue (the account's `queues`) appear when queue delivery is on for the number:
+    its own QueueFlag (UpdatePhoneWebhook) if it has one, else the account's setting.
+    """
     m = number.meta
+    queues_on = number.queue_flag if number.queue_flag is not None else account_queues
     name_status = NAME_STATUS.get(m.name_status, m.name_status) if m.name_status else None
     new_name_status = NAME_STATUS.get(m.new_name_status, m.new_name_status) if m.new_name_status else None
     quality = QUALITY_RATING.get(m.quality_rating, m.quality_rating) if m.quality_rating else None
@@ -141,8 +153,8 @@ def to_cams(number: StoredNumber, queues: Queues | None) -> dict[str, str]:
         "NewNameStatus": new_name_status,
         "MessagingLimitTier": m.messaging_limit_tier or m.portfolio_messaging_limit,
         "IsOfficial": None if m.is_official is None else ("true" if m.is_official else "false"),
-        "StatusQueue": queues.status if queues else None,
-        "UpQueue": queues.inbound if queues else None,
+        "StatusQueue": queues.status if queues_on else None,
+        "UpQueue": queues.inbound if queues_on else None,
         "StatusCallbackUrl": number.status_callback_url,
         "UpCallbackUrl": number.up_callback_url,
     }

@@ -1,7 +1,9 @@
-"""Async Graph client: all pages of a WABA's phone numbers, with bounded retries (stamina).
+"""Async Graph client: every call opencams makes to Meta, with bounded answers and retries (stamina).
 
-Pages are fetched with our own base URL and the `after` cursor rather than by following
-`paging.next`, so a token is only ever sent to the configured Graph host.
+Reads are retried on Meta's transient failures within a deadline; writes only when the request
+surely never reached Meta (the connection failed), since a write retried after a lost answer
+could happen twice. Pages are fetched with our own base URL and the `after` cursor rather than
+by following `paging.next`, so a token is only ever sent to the configured Graph host.
 """
 
 from __future__ import annotations
@@ -9,14 +11,22 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import stamina
 
-from .errors import GraphApiError, GraphContentError, GraphError, GraphProtocolError, GraphTransportError
+from .errors import (
+    GraphApiError,
+    GraphConnectError,
+    GraphContentError,
+    GraphError,
+    GraphProtocolError,
+    GraphTransportError,
+)
 from .usage import regain_access_seconds
 
 log = logging.getLogger("opencams.graph")
@@ -62,6 +72,14 @@ def _should_retry(exc: Exception) -> bool:
     return isinstance(exc, GraphError) and exc.retryable
 
 
+def _never_delivered(exc: Exception) -> bool:
+    return isinstance(exc, GraphConnectError)
+
+
+def _auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
 class GraphClient:
     """Reads `/{version}/{waba}/phone_numbers`; one instance shares a connection pool."""
 
@@ -93,6 +111,68 @@ class GraphClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
+    def _url(self, path: str) -> str:
+        # Node ids come from Meta or are checked to be digits; upload session ids hold '?' and '='.
+        return f"{self.base_url}/{self.version}/{quote(path, safe='/:')}"
+
+    async def get(
+        self, path: str, token: str, params: Mapping[str, str] | None = None, report: FetchReport | None = None
+    ) -> dict[str, Any]:
+        """GET `/{version}/{path}`: Meta's JSON object; retried on transient failures within the deadline."""
+        request = self._http.build_request("GET", self._url(path), params=params, headers=_auth(token))
+        return await self._call(request, token, report, idempotent=True)
+
+    async def post(
+        self,
+        path: str,
+        token: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        data: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        report: FetchReport | None = None,
+    ) -> dict[str, Any]:
+        """POST to `/{version}/{path}` (form, JSON or raw bytes); retried only if never delivered."""
+        request = self._http.build_request(
+            "POST",
+            self._url(path),
+            params=params,
+            data=data,
+            json=json_body,
+            content=content,
+            headers={**_auth(token), **(headers or {})},
+        )
+        return await self._call(request, token, report, idempotent=False)
+
+    async def delete(self, path: str, token: str, report: FetchReport | None = None) -> dict[str, Any]:
+        """DELETE `/{version}/{path}` (idempotent at Meta: retried like a read)."""
+        request = self._http.build_request("DELETE", self._url(path), headers=_auth(token))
+        return await self._call(request, token, report, idempotent=True)
+
+    async def _call(
+        self, request: httpx.Request, token: str, report: FetchReport | None, *, idempotent: bool
+    ) -> dict[str, Any]:
+        report = report if report is not None else FetchReport()
+        retry_on = _should_retry if idempotent else _never_delivered
+        try:
+            async with asyncio.timeout(self.deadline):
+                async for attempt in stamina.retry_context(
+                    on=retry_on,
+                    attempts=5,
+                    timeout=self.deadline,
+                    wait_initial=self.retry_wait_initial,
+                    wait_max=self.retry_wait_max,
+                    wait_jitter=self.retry_wait_initial,
+                ):
+                    with attempt:
+                        report.attempts += 1
+                        return await self._send(request, token, report)
+        except TimeoutError:
+            raise GraphTransportError(f"Meta did not answer within the {self.deadline:g} s deadline") from None
+        raise AssertionError("unreachable: stamina re-raises the last error")
+
     async def list_phone_numbers(
         self, waba_id: str, token: str, fields: Sequence[str], report: FetchReport | None = None
     ) -> list[dict[str, Any]]:
@@ -112,7 +192,7 @@ class GraphClient:
         seen_cursors: set[str] = set()
         max_numbers = self.limits.max_numbers
         while True:
-            page = await self._get_with_retries(f"/{self.version}/{waba_id}/phone_numbers", token, params, report)
+            page = await self.get(f"{waba_id}/phone_numbers", token, params, report)
             data = page.get("data")
             if not isinstance(data, list):
                 raise GraphProtocolError("the phone_numbers answer has no data list")
@@ -133,26 +213,7 @@ class GraphClient:
             seen_cursors.add(after)
             params = {**params, "after": after}
 
-    async def _get_with_retries(
-        self, path: str, token: str, params: dict[str, str], report: FetchReport
-    ) -> dict[str, Any]:
-        async for attempt in stamina.retry_context(
-            on=_should_retry,
-            attempts=5,
-            timeout=self.deadline,
-            wait_initial=self.retry_wait_initial,
-            wait_max=self.retry_wait_max,
-            wait_jitter=self.retry_wait_initial,
-        ):
-            with attempt:
-                report.attempts += 1
-                return await self._get(path, token, params, report)
-        raise AssertionError("unreachable: stamina re-raises the last error")
-
-    async def _get(self, path: str, token: str, params: dict[str, str], report: FetchReport) -> dict[str, Any]:
-        request = self._http.build_request(
-            "GET", self.base_url + path, params=params, headers={"Authorization": f"Bearer {token}"}
-        )
+    async def _send(self, request: httpx.Request, token: str, report: FetchReport) -> dict[str, Any]:
         status, headers, raw = await self._exchange(request)
         report.calls.append(status)
         report.blocked_for = max(report.blocked_for, regain_access_seconds(headers))
@@ -174,6 +235,8 @@ class GraphClient:
                         raise GraphContentError(f"Meta's answer is larger than {limit} bytes")
             finally:
                 await response.aclose()
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise GraphConnectError(f"Meta could not be reached ({type(exc).__name__})") from None
         except httpx.TimeoutException:
             raise GraphTransportError("Meta did not answer in time") from None
         except httpx.HTTPError as exc:

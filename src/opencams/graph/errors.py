@@ -3,6 +3,7 @@
 GraphError
  ├── GraphApiError        Meta answered its error envelope (code, subcode, fbtrace_id...)
  ├── GraphTransportError  no usable answer: timeout, refused or dropped connection
+ │    └── GraphConnectError  the connection was never made: the request surely did not arrive
  └── GraphProtocolError   an answer that is not the JSON Meta documents
       └── GraphContentError  JSON beyond opencams's bounds (size, nesting, count, values): not retried
 """
@@ -91,6 +92,10 @@ class GraphTransportError(GraphError):
     """Meta could not be reached or did not answer in time."""
 
     retryable = True
+
+
+class GraphConnectError(GraphTransportError):
+    """No connection to Meta was made: the request was never sent, so even a write may be retried."""
 
 
 class GraphProtocolError(GraphError):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from ._types import (
+from .memory import MemoryRateLimiter
+from .rate import (
     Admission,
     Rate,
     RateLimiter,
     RateLimitUnavailable,
 )
-from .memory import MemoryRateLimiter
 from .redis_backend import FailurePolicy, RedisRateLimiter
 
 __all__ = [

@@ -6,7 +6,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from ._types import Admission, Rate
+from .rate import Admission, Rate
 
 # Forget idle keys at most this often, so one sweep costs O(keys) per minute,
 # not per call, while memory stays bounded by the keys active in the last period.

@@ -14,8 +14,8 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from ._types import Admission, Rate, RateLimitUnavailable
 from .memory import MemoryRateLimiter
+from .rate import Admission, Rate, RateLimitUnavailable
 
 logger = logging.getLogger("opencams.ratelimit")
 

@@ -29,10 +29,11 @@ from ..errors import (
     UnsupportedHTTPMethod,
     invalid_parameter,
 )
-from ..principal import Principal
+from ..principal import CallContext, Principal
+from ..ratelimit.rate import Rate
 from . import envelope
 from .auth import CredentialStore, NonceStore, authenticate
-from .registry import API_VERSION, ActionSpec, Invocation, Registry
+from .registry import API_VERSION, Invocation, Registry
 from .request import MAX_BODY, RpcRequest, parse_request
 
 log = logging.getLogger("opencams.rpc")
@@ -43,7 +44,7 @@ IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 class Throttle(Protocol):
     """Admits or refuses calls (raises System.LimitControl)."""
 
-    async def admit(self, account_id: str, action: ActionSpec) -> None:
+    async def admit(self, account_id: str, action: str, default: Rate | None) -> None:
         """Count a permitted call against the account's rate for the action."""
         ...
 
@@ -52,25 +53,10 @@ class Throttle(Protocol):
         ...
 
 
-class Subscriptions(Protocol):
-    """Tells whether an account has the product enabled."""
-
-    async def is_subscribed(self, account_id: str) -> bool: ...
-
-
 class Authorizer(Protocol):
-    """Raises Ram.PermissionDeny when the principal may not call the action."""
+    """Raises Ram.PermissionDeny when the principal may not call the RAM action (`cams:<Action>`)."""
 
-    async def authorize(self, principal: Principal, action: ActionSpec, request: CallContext) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class CallContext:
-    """Facts about the call that RAM conditions may test."""
-
-    source_ip: str
-    secure_transport: bool
-    now: float
+    async def authorize(self, principal: Principal, ram_action: str, call: CallContext) -> None: ...
 
 
 @dataclass
@@ -81,7 +67,6 @@ class GatewayPorts:
     credentials: CredentialStore
     nonces: NonceStore
     throttle: Throttle
-    subscriptions: Subscriptions
     authorizer: Authorizer
     clock: Callable[[], float]
     trusted_proxies: Sequence[IpNetwork] = field(default_factory=tuple)
@@ -196,19 +181,19 @@ class Gateway:
         principal = await authenticate(rpc, ports.credentials, ports.nonces, ports.clock)
         if rpc.repeated:
             raise invalid_parameter(rpc.repeated[0], "It is given more than once.")
-        if not await ports.subscriptions.is_subscribed(principal.account_id):
+        if not principal.subscribed:
             raise ProductUnsubscribed()
         peer = request.client.host if request.client else ""
         ip = source_ip(peer, request.headers.getlist("x-forwarded-for"), ports.trusted_proxies)
         ctx = CallContext(ip, request.url.scheme == "https", ports.clock())
         try:
-            await ports.authorizer.authorize(principal, spec, ctx)
+            await ports.authorizer.authorize(principal, spec.ram_action, ctx)
         except PermissionDenied:
             # Denied calls have their own budget: they never use up the account's permitted quota.
             await ports.throttle.admit_denied(principal.access_key_id)
             raise
-        await ports.throttle.admit(principal.account_id, spec)
-        kwargs = spec.bind(rpc.params)
+        await ports.throttle.admit(principal.account_id, spec.name, spec.rate)
+        kwargs = spec.bind(rpc.params, principal)
         return await spec.handler(Invocation(principal, request_id, ip), **kwargs)
 
 

@@ -9,9 +9,7 @@ from ..db.ram import RamStore, load_policy
 from ..errors import PermissionDenied
 from ..iam.diagnostic import encode_diagnostic
 from ..iam.policy import ACCOUNT_LEVEL_IDENTITY_POLICY, Decision, PolicyDocument, RequestContext, evaluate
-from ..principal import Principal
-from ..rpc.gateway import CallContext
-from ..rpc.registry import ActionSpec
+from ..principal import CallContext, Principal
 
 log = logging.getLogger("opencams.authorization")
 
@@ -30,11 +28,11 @@ def principal_arn(principal: Principal) -> str:
     return f"acs:ram::{principal.account_id}:root"
 
 
-def request_context(principal: Principal, action: ActionSpec, call: CallContext) -> RequestContext:
+def request_context(principal: Principal, ram_action: str, call: CallContext) -> RequestContext:
     """What the policies are evaluated against: the action, the resource and the common condition keys."""
     now = datetime.fromtimestamp(call.now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return RequestContext(
-        action=action.ram_action,
+        action=ram_action,
         resource=resource_arn(principal.account_id),
         keys={
             "acs:SourceIp": call.source_ip,
@@ -65,10 +63,10 @@ class Authorizer:
             raise ValueError(f"{principal.kind} principal without a name cannot be authorized")
         return evaluate(identity, ctx, session_policy=session)
 
-    async def authorize(self, principal: Principal, action: ActionSpec, request: CallContext) -> None:
+    async def authorize(self, principal: Principal, ram_action: str, call: CallContext) -> None:
         if principal.kind == "root":
             return
-        ctx = request_context(principal, action, request)
+        ctx = request_context(principal, ram_action, call)
         decision = await self.decide(principal, ctx)
         if decision.allowed:
             return

@@ -9,7 +9,6 @@ from typing import Protocol
 
 from ..errors import LimitControl, ServiceUnavailable
 from ..ratelimit import Rate, RateLimiter, RateLimitUnavailable
-from ..rpc.registry import ActionSpec
 
 log = logging.getLogger("opencams.ratelimit")
 # Calls RAM denies, per AccessKey: enough for a misconfigured client to see its error, bounded so
@@ -50,19 +49,18 @@ class AccountThrottle:
         self.account_rates = account_rates
         self.denied_rate = denied_rate or DENIED_RATE
 
-    async def rate_for(self, account_id: str, action: ActionSpec) -> Rate | None:
+    async def rate_for(self, account_id: str, action: str, default: Rate | None) -> Rate | None:
+        """The account's own rate for the action, else the deployment's override, else `default`."""
         if self.account_rates is not None:
-            custom = await self.account_rates.rate_for(account_id, action.name)
+            custom = await self.account_rates.rate_for(account_id, action)
             if custom is not None:
                 return custom
-        if action.name in self.overrides:
-            return self.overrides[action.name]
-        return Rate.parse(action.rate_limit) if action.rate_limit else None
+        return self.overrides.get(action, default)
 
-    async def admit(self, account_id: str, action: ActionSpec) -> None:
-        rate = await self.rate_for(account_id, action)
+    async def admit(self, account_id: str, action: str, default: Rate | None) -> None:
+        rate = await self.rate_for(account_id, action, default)
         if rate is not None:
-            await self._hit(f"{account_id}:{action.name}", rate)
+            await self._hit(f"{account_id}:{action}", rate)
 
     async def admit_denied(self, access_key_id: str) -> None:
         # Keyed by AccessKey, apart from every account quota: a principal hammering actions it may
