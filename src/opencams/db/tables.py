@@ -72,6 +72,8 @@ access_keys = Table(
     Column("created_at", UTCDateTime, nullable=False),
     # NULL for the account's own (root) keys; otherwise the RAM user the key belongs to.
     Column("user_name", String(64), nullable=True),
+    # Written at most once a minute per key and process: enough to tell a key in use from a stale one.
+    Column("last_used_at", UTCDateTime, nullable=True),
     ForeignKeyConstraint(["account_id", "user_name"], ["ram_users.account_id", "ram_users.name"]),
 )
 

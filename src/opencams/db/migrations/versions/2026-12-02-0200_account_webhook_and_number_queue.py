@@ -17,13 +17,13 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("spaces", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("webhook_url", sa.Text(), nullable=True))
-        batch_op.add_column(sa.Column("webhook_http", sa.Boolean(), nullable=False, server_default=sa.false()))
-        batch_op.add_column(sa.Column("webhook_queue", sa.Boolean(), nullable=False, server_default=sa.false()))
-        batch_op.create_index("ix_spaces_waba_id", ["waba_id"])
-    with op.batch_alter_table("phone_numbers", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("queue_flag", sa.Boolean(), nullable=True))
+    # Plain ADD COLUMN (no batch copy): SQLite could not drop `spaces` to copy it while
+    # phone_numbers references it.
+    op.add_column("spaces", sa.Column("webhook_url", sa.Text(), nullable=True))
+    op.add_column("spaces", sa.Column("webhook_http", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column("spaces", sa.Column("webhook_queue", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.create_index("ix_spaces_waba_id", "spaces", ["waba_id"])
+    op.add_column("phone_numbers", sa.Column("queue_flag", sa.Boolean(), nullable=True))
 
 
 def downgrade() -> None:
