@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import ipaddress
-import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+import stamina
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
+from . import logs, metrics, probes
 from .actions import build_registry
 from .config import Settings
 from .db.accounts import AccountStore
 from .db.budget import WabaBudgetStore
-from .db.engine import create_engine
+from .db.engine import create_engine, is_unavailable
 from .db.limits import AccountRateStore
 from .db.nonces import DatabaseNonceStore
+from .db.pins import PinStore
 from .db.ram import RamStore
 from .db.spaces import SpaceStore
 from .graph.client import AnswerLimits, GraphClient
@@ -31,7 +33,9 @@ from .rpc.registry import Registry
 from .secretbox import SecretBox, load_or_create_key
 from .services import Services
 from .services.authorization import Authorizer
+from .services.lifecycle import LifecycleService
 from .services.meta import MetaService
+from .services.metrics import MetricsService
 from .services.profile import ProfileService
 from .services.spaces import SpaceService
 from .services.sync import SyncService
@@ -100,6 +104,8 @@ def build_container(settings: Settings) -> Container:
         sync=SyncService(spaces, meta),
         waba=WabaService(meta, spaces),
         profile=ProfileService(meta, outbound),
+        lifecycle=LifecycleService(meta, spaces, PinStore(engine, box)),
+        metrics=MetricsService(meta),
     )
     registry = build_registry(services)
     limiter = build_rate_limiter(settings.redis_url, settings.rate_limit_on_redis_failure)
@@ -109,10 +115,9 @@ def build_container(settings: Settings) -> Container:
 def create_app(settings: Settings | None = None) -> Starlette:
     """The ASGI application; `opencams serve` runs it as a uvicorn factory in every worker."""
     settings = settings or Settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    # httpx logs every Graph request at INFO: noise for an operator, and measurable at load.
-    # Failed syncs get their own structured line (actions/phone_numbers.py).
-    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
+    logs.configure(settings.log_level, settings.log_format)
+    # Retries are logged by the Graph client itself, saying what is retried and why.
+    stamina.instrumentation.set_on_retry_hooks([])
     container = build_container(settings)
     nonces: NonceStore = DatabaseNonceStore(container.engine)
     redis_nonces: RedisNonceStore | None = None
@@ -131,6 +136,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         authorizer=Authorizer(RamStore(container.engine, container.box)),
         clock=time.time,
         trusted_proxies=trusted_networks(settings.trusted_proxies),
+        observe=metrics.observe_call,
+        unavailable=is_unavailable,
     )
 
     @asynccontextmanager
@@ -140,7 +147,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await redis_nonces.close()
         await container.aclose()
 
-    app = create_gateway_app(ports)
+    app = create_gateway_app(ports, extra_routes=probes.routes(container.engine, settings.redis_url))
     app.router.lifespan_context = lifespan
     app.state.container = container
     return app

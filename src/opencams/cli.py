@@ -1,119 +1,45 @@
-"""The `opencams` command: serve, graph-emulator, demo, and the admin tools (Typer + Rich)."""
+"""The `opencams` command: serve, graph-emulator, demo, and `admin` (cli_admin.py, cli_ram.py)."""
 
 from __future__ import annotations
 
-import asyncio
-import json
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
+from importlib.metadata import version
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
-from rich.table import Table
 from typer.exceptions import TyperException
 
+from .cli_admin import admin
+from .cli_base import CliError, console, prepare, settings
 from .cli_ram import ram_cmd, sts_cmd
-from .config import Settings
 
-T = TypeVar("T")
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
-admin = typer.Typer(no_args_is_help=True, help="Manage accounts, AccessKeys, spaces and the database.")
-account_cmd = typer.Typer(no_args_is_help=True, help="Accounts.")
-accesskey_cmd = typer.Typer(no_args_is_help=True, help="AccessKeys.")
-space_cmd = typer.Typer(no_args_is_help=True, help="Customer spaces.")
-db_cmd = typer.Typer(no_args_is_help=True, help="Database schema.")
-waba_cmd = typer.Typer(no_args_is_help=True, help="Meta's blocks on WABAs.")
+app = typer.Typer(
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 app.add_typer(admin, name="admin")
-admin.add_typer(account_cmd, name="account")
-admin.add_typer(accesskey_cmd, name="accesskey")
-admin.add_typer(space_cmd, name="space")
-admin.add_typer(db_cmd, name="db")
-admin.add_typer(waba_cmd, name="waba")
 admin.add_typer(ram_cmd, name="ram")
 admin.add_typer(sts_cmd, name="sts")
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON object instead of a table.")]
-console = Console()
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"opencams {version('opencams')}\n")
+        raise typer.Exit()
 
 
-class CliError(Exception):
-    """A one-line error for the operator; exit code 2."""
-
-
-def settings() -> Settings:
-    try:
-        return Settings()
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise CliError(f"bad configuration: OPENCAMS_{str(first['loc'][0]).upper()}: {first['msg']}") from None
-
-
-def prepare(cfg: Settings) -> None:
-    """Create the data directory (owner-only) and, when configured, migrate the database to head."""
-    from .secretbox import secure_directory
-
-    secure_directory(cfg.data_dir)
-    if cfg.should_auto_migrate:
-        migrate(cfg)
-
-
-def migrate(cfg: Settings, revision: str = "head") -> int:
-    """Migrate the schema, then re-seal secrets stored in an older format; how many were re-sealed."""
-    from .bootstrap import secret_box
-    from .db.engine import create_engine
-    from .db.migrate import upgrade
-    from .db.reseal import reseal
-
-    upgrade(cfg.effective_database_url, revision)
-    if revision != "head":
-        return 0
-
-    async def main() -> int:
-        engine = create_engine(cfg.effective_database_url)
-        try:
-            return await reseal(engine, secret_box(cfg))
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(main())
-
-
-def run(fn: Callable[[Any], Awaitable[T]]) -> T:
-    """Run an admin coroutine against a migrated database, closing everything after."""
-    from .bootstrap import build_container
-
-    cfg = settings()
-    prepare(cfg)
-
-    async def main() -> T:
-        container = build_container(cfg)
-        try:
-            return await fn(container)
-        finally:
-            await container.aclose()
-
-    return asyncio.run(main())
-
-
-def show(rows: Sequence[dict[str, Any]], as_json: bool, *, key: str | None = None) -> None:
-    """Print rows as a table, or as JSON (one object, or {key: [objects]} for lists)."""
-    if as_json:
-        payload: Any = {key: list(rows)} if key else rows[0]
-        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
-        return
-    table = Table()
-    columns = list(rows[0]) if rows else []
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*("" if row[c] is None else str(row[c]) for c in columns))
-    console.print(table)
-
-
-# --- serve, emulator, demo -------------------------------------------------------------------
+@app.callback()
+def root(
+    show_version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """opencams: a self-hosted implementation of Alibaba Cloud CAMS's phone-number API."""
 
 
 @app.command()
@@ -123,12 +49,33 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes sharing the port.")] = 1,
 ) -> None:
     """Run the CAMS API server."""
+    cfg = settings()
+    _metrics_directory()
     from .httpserver import run_server
 
-    cfg = settings()
     # Once, in the parent, before any worker opens the database.
     prepare(cfg)
     run_server(cfg, host=host, port=port, workers=workers)
+
+
+def _metrics_directory() -> None:
+    """Give every worker one fresh directory for its metrics, before anything imports the client.
+
+    An operator's own PROMETHEUS_MULTIPROC_DIR is kept (and must be emptied by them at start).
+    """
+    import atexit
+    import os
+    import shutil
+    import tempfile
+
+    # Named here, not imported from opencams.metrics: importing the client first would fix its
+    # storage to this process's memory.
+    variable = "PROMETHEUS_MULTIPROC_DIR"
+    if os.environ.get(variable):
+        return
+    directory = tempfile.mkdtemp(prefix="opencams-metrics-")
+    os.environ[variable] = directory
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
 
 
 @app.command("graph-emulator")
@@ -145,8 +92,16 @@ def graph_emulator(
 ) -> None:
     """Run the built-in emulator of Meta's Graph API (numbers, WABAs, profiles, registration, webhooks)."""
     from .emulator.server import serve as serve_emulator
+    from .emulator.state import StateError
 
-    serve_emulator(host, port, fixture, seed, webhook_url=webhook_url, app_secret=app_secret, verify_token=verify_token)
+    try:
+        serve_emulator(
+            host, port, fixture, seed, webhook_url=webhook_url, app_secret=app_secret, verify_token=verify_token
+        )
+    except StateError as exc:
+        raise CliError(f"--fixture {fixture}: {exc}") from None
+    except ValueError as exc:  # the file is not JSON at all
+        raise CliError(f"--fixture {fixture}: not a JSON state document ({exc})") from None
 
 
 @app.command()
@@ -155,243 +110,6 @@ def demo() -> None:
     from .demo import run_demo
 
     run_demo(Console(width=max(console.width, 120)))
-
-
-# --- admin -----------------------------------------------------------------------------------
-
-
-def _account_row(a: Any) -> dict[str, Any]:
-    return {
-        "AccountId": a.id,
-        "Name": a.name,
-        "CamsEnabled": a.cams_enabled,
-        "QueueDelivery": a.queue_delivery,
-    }
-
-
-@account_cmd.command("create")
-def account_create(
-    name: Annotated[str, typer.Option(help="Display name of the account.")],
-    no_cams: Annotated[bool, typer.Option("--no-cams", help="Create it without the cams product.")] = False,
-    as_json: JsonOpt = False,
-) -> None:
-    """Create an account (subscribed to cams unless --no-cams)."""
-    if not name.strip() or len(name) > 128:
-        raise CliError("--name must be 1 to 128 characters")
-    account = run(lambda c: c.accounts.create_account(name, cams_enabled=not no_cams))
-    show([_account_row(account)], as_json)
-
-
-def _set_account(account: str, as_json: bool, **values: bool) -> None:
-    result = run(lambda c: c.accounts.update_account(account, **values))
-    show([_account_row(result)], as_json)
-
-
-@account_cmd.command("subscribe")
-def account_subscribe(account: Annotated[str, typer.Option(help="Account id.")], as_json: JsonOpt = False) -> None:
-    """Enable the cams product for an account."""
-    _set_account(account, as_json, cams_enabled=True)
-
-
-@account_cmd.command("unsubscribe")
-def account_unsubscribe(account: Annotated[str, typer.Option(help="Account id.")], as_json: JsonOpt = False) -> None:
-    """Disable the cams product (calls then get Product.Unsubscript)."""
-    _set_account(account, as_json, cams_enabled=False)
-
-
-@account_cmd.command("queues")
-def account_queues(
-    account: Annotated[str, typer.Option(help="Account id.")],
-    enable: Annotated[bool, typer.Option("--enable/--disable", help="Queue delivery on or off.")],
-    as_json: JsonOpt = False,
-) -> None:
-    """Turn queue delivery on or off (StatusQueue/UpQueue appear on its numbers)."""
-    _set_account(account, as_json, queue_delivery=enable)
-
-
-@account_cmd.command("set-limit")
-def account_set_limit(
-    account: Annotated[str, typer.Option(help="Account id.")],
-    action: Annotated[str, typer.Option(help="Action name, e.g. ChatappSyncPhoneNumber.")],
-    rate: Annotated[str | None, typer.Option(help="Calls per period, e.g. 20/s; omit with --clear.")] = None,
-    clear: Annotated[bool, typer.Option("--clear", help="Go back to the action's default rate.")] = False,
-    as_json: JsonOpt = False,
-) -> None:
-    """Set an account's own rate for an action (all its RAM users and STS sessions share it)."""
-    from .ratelimit import Rate
-
-    if (rate is None) == (not clear):
-        raise CliError("give exactly one of --rate or --clear")
-    try:
-        parsed = Rate.parse(rate) if rate is not None else None
-    except ValueError as exc:
-        raise CliError(f"--rate: {exc}") from None
-
-    async def set_limit(c: Any) -> None:
-        await c.accounts.get_account(account)
-        if c.registry.get(action) is None:
-            raise CliError(f"unknown action {action!r}; known: {', '.join(sorted(c.registry.actions))}")
-        from .db.limits import AccountRateStore
-
-        await AccountRateStore(c.engine).set_rate(account, action, parsed)
-
-    run(set_limit)
-    show([{"AccountId": account, "Action": action, "Rate": str(parsed) if parsed else "default"}], as_json)
-
-
-@account_cmd.command("list")
-def account_list(as_json: JsonOpt = False) -> None:
-    """List accounts."""
-    accounts = run(lambda c: c.accounts.list_accounts())
-    show([_account_row(a) for a in accounts], as_json, key="Accounts")
-
-
-@accesskey_cmd.command("create")
-def accesskey_create(
-    account: Annotated[str, typer.Option(help="Account id.")],
-    user: Annotated[
-        str | None, typer.Option("--user", help="RAM user the key belongs to (default: the account).")
-    ] = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Create an AccessKey; its secret is shown only now."""
-    key = run(lambda c: c.accounts.create_access_key(account, user))
-    row = {"AccessKeyId": key.id, "AccessKeySecret": key.secret, "AccountId": key.account_id}
-    show([{**row, "UserName": key.user_name} if key.user_name else row], as_json)
-
-
-def _set_key(access_key_id: str, active: bool, as_json: bool) -> None:
-    run(lambda c: c.accounts.set_access_key_active(access_key_id, active))
-    show([{"AccessKeyId": access_key_id, "Status": "Active" if active else "Inactive"}], as_json)
-
-
-@accesskey_cmd.command("disable")
-def accesskey_disable(
-    access_key_id: Annotated[str, typer.Option("--id", help="AccessKeyId.")], as_json: JsonOpt = False
-) -> None:
-    """Disable an AccessKey (calls then get InvalidAccessKeyId.Inactive)."""
-    _set_key(access_key_id, False, as_json)
-
-
-@accesskey_cmd.command("enable")
-def accesskey_enable(
-    access_key_id: Annotated[str, typer.Option("--id", help="AccessKeyId.")], as_json: JsonOpt = False
-) -> None:
-    """Enable an AccessKey again."""
-    _set_key(access_key_id, True, as_json)
-
-
-def _check_url(option: str, value: str | None, cfg: Settings) -> None:
-    from .outbound import OutboundPolicy, OutboundRefused
-
-    if value is not None:
-        try:
-            OutboundPolicy(allow_private=cfg.outbound_allow_private).check_url(value)
-        except OutboundRefused as exc:
-            raise CliError(f"{option}: {exc}") from None
-
-
-def _space_row(s: Any) -> dict[str, Any]:
-    return {
-        "CustSpaceId": s.id,
-        "AccountId": s.account_id,
-        "WabaId": s.waba_id,
-        "StatusCallbackUrl": s.status_callback_url,
-        "UpCallbackUrl": s.up_callback_url,
-        "LastSyncAt": s.last_sync_at.isoformat() if s.last_sync_at else None,
-        "LastSyncCode": s.last_sync_code,
-    }
-
-
-@space_cmd.command("create")
-def space_create(
-    account: Annotated[str, typer.Option(help="Account id.")],
-    waba_id: Annotated[str, typer.Option("--waba-id", help="WhatsApp Business Account id at Meta.")],
-    graph_token: Annotated[str | None, typer.Option(help="Meta token for this space (stored encrypted).")] = None,
-    status_callback_url: Annotated[str | None, typer.Option(help="Default status-report URL for its numbers.")] = None,
-    up_callback_url: Annotated[str | None, typer.Option(help="Default inbound-message URL for its numbers.")] = None,
-    space_id: Annotated[
-        str | None, typer.Option("--space-id", help="Use this CustSpaceId instead of a new one.")
-    ] = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Create a customer space bound to a WABA."""
-    if not waba_id.isdigit() or len(waba_id) > 32:
-        raise CliError("--waba-id must be Meta's numeric WABA id")
-    if space_id is not None and not (0 < len(space_id) <= 64 and space_id.isprintable() and " " not in space_id):
-        raise CliError("--space-id must be 1 to 64 printable characters without spaces")
-    cfg = settings()
-    _check_url("--status-callback-url", status_callback_url, cfg)
-    _check_url("--up-callback-url", up_callback_url, cfg)
-
-    async def create(c: Any) -> Any:
-        await c.accounts.get_account(account)
-        if space_id is not None and await c.spaces.find_space(space_id) is not None:
-            raise CliError(f"space {space_id} already exists")
-        return await c.spaces.create_space(
-            account,
-            waba_id,
-            graph_token=graph_token,
-            status_callback_url=status_callback_url,
-            up_callback_url=up_callback_url,
-            space_id=space_id,
-        )
-
-    show([_space_row(run(create))], as_json)
-
-
-@space_cmd.command("list")
-def space_list(account: Annotated[str, typer.Option(help="Account id.")], as_json: JsonOpt = False) -> None:
-    """List an account's spaces with their last sync outcome."""
-
-    async def spaces(c: Any) -> Any:
-        await c.accounts.get_account(account)
-        return await c.spaces.list_spaces(account)
-
-    show([_space_row(s) for s in run(spaces)], as_json, key="Spaces")
-
-
-@waba_cmd.command("blocks")
-def waba_blocks(as_json: JsonOpt = False) -> None:
-    """List the WABAs Meta asked opencams to stop calling, and until when."""
-    import math
-    from datetime import UTC, datetime
-
-    from .db.budget import WabaBudgetStore
-
-    blocks = run(lambda c: WabaBudgetStore(c.engine).list_blocks())
-    rows = [
-        {
-            "WabaId": b.waba_id,
-            # A block stored before blocks were capped may be infinite.
-            "BlockedUntil": datetime.fromtimestamp(b.blocked_until, UTC).isoformat(timespec="seconds")
-            if math.isfinite(b.blocked_until)
-            else "never (malformed)",
-            "Reason": b.reason,
-        }
-        for b in blocks
-    ]
-    show(rows, as_json, key="Blocks")
-
-
-@waba_cmd.command("unblock")
-def waba_unblock(
-    waba_id: Annotated[str, typer.Option("--waba-id", help="WhatsApp Business Account id at Meta.")],
-    as_json: JsonOpt = False,
-) -> None:
-    """Lift Meta's block on a WABA now: the next sync calls Meta again."""
-    from .db.budget import WabaBudgetStore
-
-    if not run(lambda c: WabaBudgetStore(c.engine).clear(waba_id)):
-        raise CliError(f"WABA {waba_id} is not blocked")
-    show([{"WabaId": waba_id, "Blocked": False}], as_json)
-
-
-@db_cmd.command("upgrade")
-def db_upgrade(revision: Annotated[str, typer.Option(help="Target revision.")] = "head") -> None:
-    """Migrate the database schema (run before restarting on a new version)."""
-    resealed = migrate(settings(), revision)
-    console.print(f"database at {revision}" + (f"; {resealed} stored secrets re-sealed" if resealed else ""))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 
+from .cli_base import CliError, JsonOpt, run, show
 from .iam.policy import PolicyError
 
 if TYPE_CHECKING:
@@ -26,25 +27,18 @@ ram_cmd.add_typer(user_cmd, name="user")
 ram_cmd.add_typer(policy_cmd, name="policy")
 ram_cmd.add_typer(role_cmd, name="role")
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON object instead of a table.")]
 AccountOpt = Annotated[str, typer.Option(help="Account id.")]
 UserOpt = Annotated[str | None, typer.Option("--user", help="RAM user name.")]
 RoleOpt = Annotated[str | None, typer.Option("--role", help="RAM role name.")]
 
-# `opencams.cli` imports this module to register the commands, so its helpers are imported
-# when a command runs: a module-level import would be circular.
-
 
 def _fail(message: str) -> NoReturn:
-    from .cli import CliError
-
     # Quoted values are JSON-escaped already; this guards the one-line promise anyway.
     raise CliError(" ".join(message.splitlines()))
 
 
 def _run(fn: Callable[[RamStore], Awaitable[T]]) -> T:
     """Run `fn` on the configured database; a RAM or policy fault becomes a one-line error."""
-    from .cli import run
     from .db.ram import RamError, RamStore
 
     async def main(container: Any) -> T:
@@ -59,8 +53,6 @@ def _run(fn: Callable[[RamStore], Awaitable[T]]) -> T:
 
 
 def _show(rows: Sequence[dict[str, Any]], as_json: bool, *, key: str | None = None) -> None:
-    from .cli import show
-
     show(rows, as_json, key=key)
 
 
@@ -113,6 +105,15 @@ def user_list(account: AccountOpt, as_json: JsonOpt = False) -> None:
 
 
 # --- policies --------------------------------------------------------------------------------
+
+
+@user_cmd.command("delete")
+def user_delete(
+    account: AccountOpt, name: Annotated[str, typer.Option("--name", help="User name.")], as_json: JsonOpt = False
+) -> None:
+    """Delete a RAM user; refused while it has AccessKeys or attached policies."""
+    _run(lambda ram: ram.delete_user(account, name))
+    _show([{"UserName": name, "Deleted": True}], as_json)
 
 
 @policy_cmd.command("create")
@@ -170,6 +171,15 @@ def policy_list(account: AccountOpt, user: UserOpt = None, role: RoleOpt = None,
             for a in attachments
         ]
     _show(rows, as_json, key="Policies")
+
+
+@policy_cmd.command("delete")
+def policy_delete(
+    account: AccountOpt, name: Annotated[str, typer.Option("--name", help="Policy name.")], as_json: JsonOpt = False
+) -> None:
+    """Delete a Custom policy; refused while attached, and for System policies."""
+    _run(lambda ram: ram.delete_policy(account, name))
+    _show([{"PolicyName": name, "Deleted": True}], as_json)
 
 
 @policy_cmd.command("attach")
@@ -238,6 +248,15 @@ def _role_row(role: Any, as_json: bool) -> dict[str, Any]:
     if as_json:
         row["AssumeRolePolicyDocument"] = role.trust_policy
     return row
+
+
+@role_cmd.command("delete")
+def role_delete(
+    account: AccountOpt, name: Annotated[str, typer.Option("--name", help="Role name.")], as_json: JsonOpt = False
+) -> None:
+    """Delete a role (its STS sessions end with it); refused while policies are attached."""
+    _run(lambda ram: ram.delete_role(account, name))
+    _show([{"RoleName": name, "Deleted": True}], as_json)
 
 
 @sts_cmd.command("assume-role")

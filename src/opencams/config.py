@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .ratelimit.rate import Rate
+
+_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+_DATABASES = ("sqlite", "postgresql", "postgres")
+_REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
 def _default_data_dir() -> Path:
@@ -87,7 +95,59 @@ class Settings(BaseSettings):
     shutdown_timeout: float = Field(
         default=10.0, ge=0, description="Seconds a stopping server waits for calls in progress before closing them."
     )
-    log_level: str = Field(default="INFO", description="Logging level.")
+    log_level: str = Field(default="INFO", description="Logging level: DEBUG, INFO, WARNING, ERROR.")
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="Log lines as text, or as one JSON object per line (for a log index)."
+    )
+
+    # Every value is checked here, so a mistake is one line when the process starts, never a
+    # traceback in a worker or an error at the first call.
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        scheme = urlsplit(value).scheme.lower()
+        if not scheme or "://" not in value:
+            raise ValueError("must be a URL like postgresql://user:password@host/db or sqlite:///path/opencams.db")
+        if scheme.split("+")[0] not in _DATABASES:
+            raise ValueError(f"{scheme} is not supported: use PostgreSQL (postgresql://...) or SQLite (sqlite:///...)")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme.lower() not in _REDIS_SCHEMES:
+            raise ValueError("must be a URL like redis://host:6379/0 (or rediss://, unix://)")
+        return value
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _rates(cls, value: str) -> str:
+        for entry in filter(None, (e.strip() for e in value.split(","))):
+            action, sep, rate = entry.partition("=")
+            if not sep or not action.strip():
+                raise ValueError(f"entry {entry!r} must look like Action=10/s")
+            Rate.parse(rate.strip())
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        for entry in filter(None, (e.strip() for e in value.split(","))):
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an address or CIDR") from None
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        if value.upper() not in _LEVELS:
+            raise ValueError(f"must be one of {', '.join(_LEVELS)}")
+        return value.upper()
 
     @property
     def effective_database_url(self) -> str:

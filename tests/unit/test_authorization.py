@@ -14,7 +14,6 @@ from sqlalchemy import event
 
 from opencams.db.accounts import AccountStore
 from opencams.db.engine import create_engine
-from opencams.db.migrate import upgrade
 from opencams.db.ram import RamStore
 from opencams.db.tables import ram_policies
 from opencams.errors import PermissionDenied
@@ -65,9 +64,8 @@ class World:
 
 
 @pytest.fixture
-def migrated(database_url: str) -> str:
-    upgrade(database_url)
-    return database_url
+def migrated(migrated_database_url: str) -> str:
+    return migrated_database_url
 
 
 @pytest.fixture

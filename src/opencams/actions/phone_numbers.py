@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 
 from ..domain.phone_numbers import Queues, StoredNumber, to_cams
@@ -26,7 +25,6 @@ def log_sync_failure(call: Call, space_id: str, waba_id: str, exc: SyncFailed) -
     api = cause if isinstance(cause, GraphApiError) else None
     record = {
         "event": "sync_failed",
-        "RequestId": call.request_id,
         "AccountId": call.principal.account_id,
         "CustSpaceId": space_id,
         "WabaId": waba_id,
@@ -37,7 +35,8 @@ def log_sync_failure(call: Call, space_id: str, waba_id: str, exc: SyncFailed) -
         "attempts": exc.report.attempts,
         "elapsed_ms": round(exc.elapsed * 1000, 1),
     }
-    log.warning(json.dumps(record, separators=(",", ":")))
+    # The RequestId is added to every line by the logging filter; the rest are structured fields.
+    log.warning("sync failed: %s", record["error"], extra=record)
 
 
 @action(

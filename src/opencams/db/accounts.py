@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..ids import new_access_key_id, new_access_key_secret, new_account_id
@@ -16,6 +17,8 @@ from .tables import access_keys, accounts, ram_users, sts_credentials
 
 # Temporary AccessKeys issued by AssumeRole carry Alibaba's prefix; they live in their own table.
 STS_KEY_PREFIX = "STS."
+# A key's last use is written at most this often per process: enough to tell a used key from a stale one.
+LAST_USE_EVERY = 60.0
 
 
 # Built once: this runs on every call, and building the statement costs more than running it.
@@ -45,6 +48,20 @@ class NotFound(LookupError):
     """The named account, key or space does not exist."""
 
 
+class KeyInUse(ValueError):
+    """An AccessKey that is still active cannot be deleted."""
+
+
+@dataclass(frozen=True, slots=True)
+class AccessKeyInfo:
+    id: str
+    account_id: str
+    user_name: str | None
+    active: bool
+    created_at: datetime
+    last_used_at: datetime | None
+
+
 @dataclass(frozen=True, slots=True)
 class Account:
     id: str
@@ -67,6 +84,8 @@ class AccountStore:
     def __init__(self, engine: AsyncEngine, box: SecretBox) -> None:
         self.engine = engine
         self.box = box
+        # When this process last recorded each key's use (monotonic seconds).
+        self._used: dict[str, float] = {}
 
     async def create_account(self, name: str, *, cams_enabled: bool = True) -> Account:
         account = Account(new_account_id(), name, cams_enabled, False)
@@ -128,6 +147,42 @@ class AccountStore:
                 )
             )
         return key
+
+    async def list_access_keys(self, account_id: str, user_name: str | None = None) -> list[AccessKeyInfo]:
+        """The account's AccessKeys (only a user's with `user_name`), oldest first; never a secret."""
+        await self.get_account(account_id)
+        query = select(access_keys).where(access_keys.c.account_id == account_id)
+        if user_name is not None:
+            query = query.where(access_keys.c.user_name == user_name)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query.order_by(access_keys.c.created_at, access_keys.c.id))).all()
+        return [AccessKeyInfo(r.id, r.account_id, r.user_name, r.active, r.created_at, r.last_used_at) for r in rows]
+
+    async def delete_access_key(self, access_key_id: str) -> None:
+        """Delete a disabled key; KeyInUse for an active one (disable it first, as Alibaba asks)."""
+        async with write(self.engine) as conn:
+            active = await conn.scalar(select(access_keys.c.active).where(access_keys.c.id == access_key_id))
+            if active is None:
+                raise NotFound(f"AccessKey {access_key_id} does not exist")
+            if active:
+                raise KeyInUse(f"AccessKey {access_key_id} is active: disable it first, then delete it")
+            await conn.execute(delete(access_keys).where(access_keys.c.id == access_key_id))
+
+    async def note_used(self, access_key_id: str) -> None:
+        """Record that the key signed a good request: at most once a minute per key and process."""
+        now = time.monotonic()
+        if (
+            access_key_id.startswith(STS_KEY_PREFIX)
+            or now - self._used.get(access_key_id, -LAST_USE_EVERY) < LAST_USE_EVERY
+        ):
+            return
+        if len(self._used) > 100_000:
+            self._used.clear()
+        self._used[access_key_id] = now
+        async with write(self.engine) as conn:
+            await conn.execute(
+                update(access_keys).where(access_keys.c.id == access_key_id).values(last_used_at=datetime.now(UTC))
+            )
 
     async def set_access_key_active(self, access_key_id: str, active: bool) -> None:
         async with write(self.engine) as conn:

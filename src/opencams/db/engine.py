@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 # Async drivers for the URLs an operator is likely to write.
@@ -111,3 +112,31 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # syncs. Reads open no transaction at all (autocommit), so they never wait for a writer.
         if conn.get_execution_options().get(WRITE_OPTION):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` means the database could not be reached or used, rather than a bug.
+
+    Connection failures (refused, reset, timed out, the server shutting down) and a lost
+    connection are temporary: answered 503. Constraint violations, syntax errors and the like
+    stay 500s: retrying would not help.
+    """
+    if isinstance(exc, OperationalError | InterfaceError | TimeoutError | ConnectionError):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+        if isinstance(state, str) and state.startswith(_UNAVAILABLE_STATES):
+            return True
+    # asyncpg raises its own errors for a server that goes away, outside SQLAlchemy's wrapping.
+    return type(exc).__module__.startswith("asyncpg") and type(exc).__name__ in _ASYNCPG_GONE
+
+
+# PostgreSQL SQLSTATEs of a database that cannot be used now: connection exceptions (08), no
+# resources (53), operator intervention such as a shutdown (57P), no such database (3D000),
+# refused credentials (28), and a database not accepting connections (55000).
+_UNAVAILABLE_STATES = ("08", "53", "57P", "3D000", "28", "55000")
+_ASYNCPG_GONE = frozenset(
+    {"ConnectionDoesNotExistError", "CannotConnectNowError", "ConnectionFailureError", "AdminShutdownError"}
+)

@@ -23,7 +23,7 @@ from ..iam.policy import SYSTEM_POLICIES, NamedPolicy, PolicyDocument, PolicyErr
 from ..secretbox import SecretBox
 from .accounts import STS_KEY_PREFIX, NotFound
 from .engine import write
-from .tables import accounts, ram_attachments, ram_policies, ram_roles, ram_users, sts_credentials
+from .tables import access_keys, accounts, ram_attachments, ram_policies, ram_roles, ram_users, sts_credentials
 
 log = logging.getLogger("opencams.ram")
 
@@ -210,6 +210,21 @@ class RamStore:
             ).all()
         return [RamUser(r.account_id, r.name, r.created_at) for r in rows]
 
+    async def delete_user(self, account_id: str, name: str) -> None:
+        """Delete a RAM user; RamError while it still has AccessKeys or attached policies (as RAM does)."""
+        async with write(self.engine) as conn:
+            await _require_principal(conn, account_id, "user", name)
+            keys = await conn.scalar(
+                select(func.count()).where(access_keys.c.account_id == account_id, access_keys.c.user_name == name)
+            )
+            policies = await conn.scalar(select(func.count()).where(*_attachment_of(account_id, "user", name)))
+            if keys or policies:
+                raise RamError(
+                    f"user {name} still has {keys} AccessKey(s) and {policies} attached policy(ies): "
+                    "delete the keys and detach the policies first"
+                )
+            await conn.execute(delete(ram_users).where(ram_users.c.account_id == account_id, ram_users.c.name == name))
+
     # --- policies ---------------------------------------------------------------------------
 
     async def create_policy(self, account_id: str, name: str, document: str) -> PolicyInfo:
@@ -265,6 +280,30 @@ class RamStore:
             }
         system = [PolicyInfo(name, "System", counts.get(("System", name), 0), None) for name in SYSTEM_POLICIES]
         return system + [PolicyInfo(r.name, "Custom", counts.get(("Custom", r.name), 0), r.created_at) for r in custom]
+
+    async def delete_policy(self, account_id: str, name: str) -> None:
+        """Delete a Custom policy; RamError for a System one or one still attached."""
+        if name in SYSTEM_POLICIES:
+            raise RamError(f"{name} is a System policy and cannot be deleted")
+        async with write(self.engine) as conn:
+            await _require_account(conn, account_id)
+            attached = (
+                await conn.execute(
+                    select(ram_attachments.c.principal_type, ram_attachments.c.principal_name).where(
+                        ram_attachments.c.account_id == account_id,
+                        ram_attachments.c.policy_type == "Custom",
+                        ram_attachments.c.policy_name == name,
+                    )
+                )
+            ).all()
+            if attached:
+                holders = ", ".join(f"{r.principal_type} {r.principal_name}" for r in attached)
+                raise RamError(f"policy {name} is still attached to {holders}: detach it first")
+            result = await conn.execute(
+                delete(ram_policies).where(ram_policies.c.account_id == account_id, ram_policies.c.name == name)
+            )
+        if result.rowcount == 0:
+            raise NotFound(f"policy {name} does not exist in account {account_id}")
 
     async def attach_policy(
         self, account_id: str, principal_type: PrincipalType, principal_name: str, policy_name: str
@@ -412,6 +451,20 @@ class RamStore:
                 )
             ).all()
         return [_role(r) for r in rows]
+
+    async def delete_role(self, account_id: str, name: str) -> None:
+        """Delete a role; RamError while policies are attached to it. Its sessions end with it."""
+        async with write(self.engine) as conn:
+            await _require_principal(conn, account_id, "role", name)
+            policies = await conn.scalar(select(func.count()).where(*_attachment_of(account_id, "role", name)))
+            if policies:
+                raise RamError(f"role {name} still has {policies} attached policy(ies): detach them first")
+            await conn.execute(
+                delete(sts_credentials).where(
+                    sts_credentials.c.account_id == account_id, sts_credentials.c.role_name == name
+                )
+            )
+            await conn.execute(delete(ram_roles).where(ram_roles.c.account_id == account_id, ram_roles.c.name == name))
 
     async def assume_role(
         self,

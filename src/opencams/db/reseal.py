@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..secretbox import SecretBox
 from .engine import write
-from .tables import access_keys, spaces, sts_credentials
+from .tables import access_keys, number_pins, spaces, sts_credentials
 
 # Every encrypted column, with its table; a new one is added here when a table gains one.
 SEALED_COLUMNS: tuple[tuple[Table, str], ...] = (
@@ -15,6 +15,7 @@ SEALED_COLUMNS: tuple[tuple[Table, str], ...] = (
     (spaces, "graph_token_enc"),
     (sts_credentials, "secret_enc"),
     (sts_credentials, "token_enc"),
+    (number_pins, "pin_enc"),
 )
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ..domain.errors import WabaOfAnotherAccount
@@ -39,6 +39,14 @@ _META_COLUMNS = (
     "synced_at",
     "removed_at",
 )
+
+
+# Tables whose rows belong to a space and go with it, children first.
+SPACE_DEPENDENTS = (phone_numbers,)
+
+
+class SpaceInUse(ValueError):
+    """A space that still holds numbers is not deleted without saying so."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +86,9 @@ def _stored(row: Any) -> StoredNumber:
 
 
 _UPSERTS: dict[str, Any] = {}
+_ONE_UPSERTS: dict[str, Any] = {}
+# What storing one number read from Meta overwrites: a sync's columns but its place in the list.
+_ONE_NUMBER_COLUMNS = tuple(c for c in _META_COLUMNS if c != "position")
 # Built once: the space is read on every call.
 _SPACE = (
     select(spaces, waba_blocks.c.blocked_until)
@@ -91,6 +102,13 @@ def _upsert_numbers(dialect: str) -> Any:
     if dialect not in _UPSERTS:
         _UPSERTS[dialect] = upsert(dialect, phone_numbers, ("space_id", "phone_number_id"), _META_COLUMNS)
     return _UPSERTS[dialect]
+
+
+def _upsert_one_number(dialect: str) -> Any:
+    """The single-number upsert for a dialect (a number's step at Meta), built once."""
+    if dialect not in _ONE_UPSERTS:
+        _ONE_UPSERTS[dialect] = upsert(dialect, phone_numbers, ("space_id", "phone_number_id"), _ONE_NUMBER_COLUMNS)
+    return _ONE_UPSERTS[dialect]
 
 
 class SpaceStore:
@@ -348,6 +366,71 @@ class SpaceStore:
             .values(removed_at=now)
         )
 
+    async def store_number(
+        self, space_id: str, meta: MetaNumber, node: dict[str, Any], read_started_at: float
+    ) -> StoredNumber:
+        """Store one number as Meta has it now (read after a step of its life) and return it as stored.
+
+        One transaction that upserts by (space, Meta phone-number id), exactly as a sync does and
+        with the same columns (never the callback URLs or the queue flag; a new number takes the
+        space's defaults and goes after the others). It holds the same lock as a sync's apply, so
+        the two never interleave. The read counts as a fetch: one that started before the stored
+        fetch is not applied (the newer data stays), and once applied, a full fetch that started
+        before it is not applied either, since it holds older data for this number. The stored
+        digest is cleared, so the next sync writes every row again whatever Meta answers.
+        """
+        now = datetime.now(UTC)
+        async with write(self.engine) as conn:
+            query = select(spaces).where(spaces.c.id == space_id)
+            if conn.dialect.name == "postgresql":
+                query = query.with_for_update()
+            space = (await conn.execute(query)).first()
+            if space is None:
+                raise NotFound(f"space {space_id} does not exist")
+            if space.fetch_started_at is None or read_started_at >= space.fetch_started_at:
+                last = await conn.scalar(
+                    select(func.max(phone_numbers.c.position)).where(phone_numbers.c.space_id == space_id)
+                )
+                row = {
+                    "space_id": space_id,
+                    "phone_number_id": meta.id,
+                    "position": 0 if last is None else last + 1,
+                    "display_phone_number": meta.display_phone_number,
+                    "verified_name": meta.verified_name,
+                    "status": meta.status,
+                    "quality_rating": meta.quality_rating,
+                    "code_verification_status": meta.code_verification_status,
+                    "name_status": meta.name_status,
+                    "new_name_status": meta.new_name_status,
+                    "messaging_limit_tier": meta.messaging_limit_tier,
+                    "portfolio_messaging_limit": meta.portfolio_messaging_limit,
+                    "is_official": meta.is_official,
+                    "node": json.dumps(node, separators=(",", ":"), sort_keys=True),
+                    "status_callback_url": space.status_callback_url,
+                    "up_callback_url": space.up_callback_url,
+                    "sync_generation": space.sync_generation,
+                    "first_seen_at": now,
+                    "synced_at": now,
+                    "removed_at": None,
+                }
+                await conn.execute(_upsert_one_number(conn.dialect.name), row)
+                await conn.execute(
+                    update(spaces)
+                    .where(spaces.c.id == space_id)
+                    .values(fetch_started_at=read_started_at, content_digest=None)
+                )
+            stored = (
+                await conn.execute(
+                    select(phone_numbers).where(
+                        phone_numbers.c.space_id == space_id, phone_numbers.c.phone_number_id == meta.id
+                    )
+                )
+            ).first()
+        if stored is None:
+            # A newer fetch was stored and did not have this number: Meta no longer lists it.
+            raise NotFound(f"number {meta.id} is not in space {space_id}")
+        return _stored(stored)
+
     async def record_sync_failure(self, space_id: str, code: str, message: str) -> None:
         """Remember the last sync's outcome without touching the stored numbers."""
         async with write(self.engine) as conn:
@@ -356,3 +439,25 @@ class SpaceStore:
                 .where(spaces.c.id == space_id)
                 .values(last_sync_at=datetime.now(UTC), last_sync_code=code, last_sync_message=message[:500])
             )
+
+    async def delete_space(self, space_id: str, *, with_numbers: bool = False) -> int:
+        """Delete a space (and, with `with_numbers`, its numbers); how many numbers went with it.
+
+        SpaceInUse while it holds numbers Meta still lists and `with_numbers` is not given.
+        """
+        async with write(self.engine) as conn:
+            exists = await conn.scalar(select(spaces.c.id).where(spaces.c.id == space_id))
+            if exists is None:
+                raise NotFound(f"space {space_id} does not exist")
+            held = await conn.scalar(
+                select(func.count()).where(phone_numbers.c.space_id == space_id, phone_numbers.c.removed_at.is_(None))
+            )
+            if held and not with_numbers:
+                raise SpaceInUse(
+                    f"space {space_id} still holds {held} phone number(s): "
+                    "delete it with --with-numbers to drop them too"
+                )
+            for table in SPACE_DEPENDENTS:
+                await conn.execute(delete(table).where(table.c.space_id == space_id))
+            await conn.execute(delete(spaces).where(spaces.c.id == space_id))
+        return int(held or 0)

@@ -129,6 +129,17 @@ phone_numbers = Table(
     Column("removed_at", UTCDateTime, nullable=True),
 )
 
+# The two-step verification PIN opencams set at Meta for a number (Meta's register needs one and
+# CAMS takes none). Keyed by Meta's phone-number id: the PIN belongs to the number at Meta, whichever
+# space shows it. Sealed with the deployment key; never logged, never answered.
+number_pins = Table(
+    "number_pins",
+    metadata,
+    Column("phone_number_id", String(32), primary_key=True),
+    Column("pin_enc", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
 nonces = Table(
     "nonces",
     metadata,

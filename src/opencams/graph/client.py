@@ -19,6 +19,7 @@ from urllib.parse import quote
 import httpx
 import stamina
 
+from ..metrics import META_CALLS
 from .errors import (
     GraphApiError,
     GraphConnectError,
@@ -31,6 +32,7 @@ from .usage import regain_access_seconds
 
 log = logging.getLogger("opencams.graph")
 PAGE_LIMIT = 100
+MAX_ATTEMPTS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,19 +158,34 @@ class GraphClient:
     ) -> dict[str, Any]:
         report = report if report is not None else FetchReport()
         retry_on = _should_retry if idempotent else _never_delivered
+        previous: GraphError | None = None
         try:
             async with asyncio.timeout(self.deadline):
                 async for attempt in stamina.retry_context(
                     on=retry_on,
-                    attempts=5,
+                    attempts=MAX_ATTEMPTS,
                     timeout=self.deadline,
                     wait_initial=self.retry_wait_initial,
                     wait_max=self.retry_wait_max,
                     wait_jitter=self.retry_wait_initial,
                 ):
+                    if previous is not None:
+                        log.warning(
+                            "retrying Meta call %s %s (attempt %d of %d) after %s: %s",
+                            request.method,
+                            request.url.path,
+                            attempt.num,
+                            MAX_ATTEMPTS,
+                            type(previous).__name__,
+                            previous,
+                        )
                     with attempt:
                         report.attempts += 1
-                        return await self._send(request, token, report)
+                        try:
+                            return await self._send(request, token, report)
+                        except GraphError as exc:
+                            previous = exc
+                            raise
         except TimeoutError:
             raise GraphTransportError(f"Meta did not answer within the {self.deadline:g} s deadline") from None
         raise AssertionError("unreachable: stamina re-raises the last error")
@@ -214,7 +231,12 @@ class GraphClient:
             params = {**params, "after": after}
 
     async def _send(self, request: httpx.Request, token: str, report: FetchReport) -> dict[str, Any]:
-        status, headers, raw = await self._exchange(request)
+        try:
+            status, headers, raw = await self._exchange(request)
+        except GraphError:
+            META_CALLS.labels("error").inc()
+            raise
+        META_CALLS.labels(str(status)).inc()
         report.calls.append(status)
         report.blocked_for = max(report.blocked_for, regain_access_seconds(headers))
         return self._parse(status, raw, token)

@@ -43,6 +43,10 @@ class CredentialStore(Protocol):
 
     async def get_credential(self, access_key_id: str) -> Credential | None: ...
 
+    async def note_used(self, access_key_id: str) -> None:
+        """Called once a request signed with the key was accepted."""
+        ...
+
 
 class NonceStore(Protocol):
     """Remembers nonces for at least the timestamp window."""
@@ -148,4 +152,5 @@ async def authenticate(
     if not await nonces.use_nonce(f"{auth.access_key_id}:{auth.nonce}", 2 * TIMESTAMP_WINDOW, signed_at):
         raise SignatureNonceUsed()
     _check_sts(cred, auth.security_token, now)
+    await credentials.note_used(auth.access_key_id)
     return cred.principal

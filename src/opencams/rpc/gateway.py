@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -26,9 +27,11 @@ from ..errors import (
     PermissionDenied,
     ProductUnsubscribed,
     RequestBodyTooLarge,
+    ServiceUnavailable,
     UnsupportedHTTPMethod,
     invalid_parameter,
 )
+from ..logs import REQUEST_ID
 from ..principal import CallContext, Principal
 from ..ratelimit.rate import Rate
 from . import envelope
@@ -60,6 +63,26 @@ class Authorizer(Protocol):
 
 
 @dataclass
+class CallRecord:
+    """What one call came to, for the access log and the metrics (filled in as the pipeline runs)."""
+
+    request_id: str
+    started: float
+    action: str = "-"
+    account_id: str | None = None
+    http_status: int = 200
+    code: str = "OK"
+
+
+def _no_observer(record: CallRecord, seconds: float) -> None:
+    return None
+
+
+def _never_unavailable(exc: BaseException) -> bool:
+    return False
+
+
+@dataclass
 class GatewayPorts:
     """Everything the gateway needs from the rest of the system."""
 
@@ -71,6 +94,10 @@ class GatewayPorts:
     clock: Callable[[], float]
     trusted_proxies: Sequence[IpNetwork] = field(default_factory=tuple)
     max_body: int = MAX_BODY
+    # Told of every answered call (access log, metrics); must not raise.
+    observe: Callable[[CallRecord, float], None] = _no_observer
+    # Whether an exception means a store (database, Redis) failed rather than a bug: answered 503.
+    unavailable: Callable[[BaseException], bool] = _never_unavailable
 
 
 def _address(text: str) -> IpAddress | None:
@@ -128,7 +155,18 @@ class Gateway:
         await response(scope, receive, send)
 
     async def handle(self, request: Request) -> Response:
-        request_id = envelope.new_request_id()
+        record = CallRecord(envelope.new_request_id(), time.perf_counter())
+        token = REQUEST_ID.set(record.request_id)
+        try:
+            response = await self._answer(request, record)
+            record.http_status = response.status_code
+            return response
+        finally:
+            self.ports.observe(record, time.perf_counter() - record.started)
+            REQUEST_ID.reset(token)
+
+    async def _answer(self, request: Request, record: CallRecord) -> Response:
+        request_id = record.request_id
         host = request.headers.get("host", "")
         fmt = "JSON"
         try:
@@ -143,17 +181,25 @@ class Gateway:
                 body,
             )
             fmt = rpc.format
-            result = await self._run(rpc, request, request_id)
+            result = await self._run(rpc, request, record)
             return envelope.success(rpc.action, result, request_id=request_id, fmt=fmt)
         except ApiError as err:
+            record.code = err.code
             return envelope.error(err, request_id=request_id, host=host, fmt=fmt)
         except ClientDisconnect:
             # The client left while sending: nobody reads this answer, and it is not our failure.
-            log.debug("client disconnected before its request was read", extra={"request_id": request_id})
+            record.code = "ClientDisconnected"
+            log.debug("client disconnected before its request was read")
             return Response(status_code=400)
-        except Exception:
+        except Exception as exc:
+            if self.ports.unavailable(exc):
+                # The database or Redis failed under us: a temporary failure, not a bug of ours.
+                record.code = ServiceUnavailable.code
+                log.error("a store is unavailable: %s", type(exc).__name__)
+                return envelope.error(ServiceUnavailable(retry_after=1), request_id=request_id, host=host, fmt=fmt)
             # The one catch-all: details stay in the log under the RequestId, never in the answer.
-            log.exception("unhandled error", extra={"request_id": request_id})
+            record.code = InternalError.code
+            log.exception("unhandled error")
             return envelope.error(InternalError(), request_id=request_id, host=host, fmt=fmt)
 
     async def _body(self, request: Request) -> bytes:
@@ -171,14 +217,16 @@ class Gateway:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    async def _run(self, rpc: RpcRequest, request: Request, request_id: str) -> dict[str, object]:
+    async def _run(self, rpc: RpcRequest, request: Request, record: CallRecord) -> dict[str, object]:
         ports = self.ports
         if rpc.version != API_VERSION:
             raise InvalidVersion()
         spec = ports.registry.get(rpc.action)
         if spec is None:
             raise InvalidActionNotFound()
+        record.action = spec.name
         principal = await authenticate(rpc, ports.credentials, ports.nonces, ports.clock)
+        record.account_id = principal.account_id
         if rpc.repeated:
             raise invalid_parameter(rpc.repeated[0], "It is given more than once.")
         if not principal.subscribed:
@@ -194,7 +242,7 @@ class Gateway:
             raise
         await ports.throttle.admit(principal.account_id, spec.name, spec.rate)
         kwargs = spec.bind(rpc.params, principal)
-        return await spec.handler(Invocation(principal, request_id, ip), **kwargs)
+        return await spec.handler(Invocation(principal, record.request_id, ip), **kwargs)
 
 
 def create_gateway_app(ports: GatewayPorts, *, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .lifecycle import LifecycleService
 from .meta import MetaService
+from .metrics import MetricsService
 from .profile import ProfileService
 from .spaces import SpaceService
 from .sync import SyncService
@@ -20,3 +22,5 @@ class Services:
     sync: SyncService
     waba: WabaService
     profile: ProfileService
+    lifecycle: LifecycleService
+    metrics: MetricsService

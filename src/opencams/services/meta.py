@@ -17,6 +17,7 @@ from ..domain.errors import NoGraphToken, WabaBlocked
 from ..graph.client import FetchReport
 from ..graph.errors import GraphApiError, GraphError
 from ..graph.usage import MAX_BLOCK_SECONDS
+from ..metrics import WABA_BLOCKS
 from .ports import BudgetPort, GraphPort
 
 log = logging.getLogger("opencams.meta")
@@ -100,5 +101,6 @@ class MetaService:
         seconds = report.blocked_for if report.blocked_for > 0 else DEFAULT_BLOCK_SECONDS
         reason = f"meta code {exc.code}" if isinstance(exc, GraphApiError) else "usage header"
         await self.budget.block(waba_id, self.clock() + seconds, reason)
+        WABA_BLOCKS.inc()
         log.warning("Meta blocked WABA %s for %.0f s (%s)", waba_id, seconds, reason)
         return seconds

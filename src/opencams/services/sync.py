@@ -15,6 +15,7 @@ from ..domain.errors import DomainError, NoGraphToken, WabaBlocked
 from ..domain.phone_numbers import GRAPH_FIELDS, InvalidNode, MetaNumber, StoredNumber
 from ..graph.client import FetchReport
 from ..graph.errors import GraphApiError, GraphContentError, GraphError
+from ..metrics import SYNCS
 from ..redact import redact
 from .meta import MetaService
 from .ports import SpaceRepository
@@ -78,11 +79,15 @@ class SyncService:
         except WabaBlocked as exc:
             if exc.meta_code is not None:  # Meta throttled this very call: an outcome worth recording
                 await self._record_failure(space, exc)
+            SYNCS.labels(failure_code(exc)).inc()
             raise SyncFailed(exc, report, self.clock() - started) from exc
         except (GraphError, NoGraphToken) as exc:
             await self._record_failure(space, exc)
+            SYNCS.labels(failure_code(exc)).inc()
             raise SyncFailed(exc, report, self.clock() - started) from exc
-        return await self.spaces.apply_sync(space.id, parsed, started)
+        numbers = await self.spaces.apply_sync(space.id, parsed, started)
+        SYNCS.labels("OK").inc()
+        return numbers
 
     async def _record_failure(self, space: Space, exc: Exception) -> None:
         message = redact(str(exc), self.meta.secrets_for(space))

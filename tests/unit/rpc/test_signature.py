@@ -30,6 +30,9 @@ class AnyKeyStore:
     async def get_credential(self, access_key_id: str) -> Credential | None:
         return Credential(access_key_id, SECRET, True, Principal("1" * 16, "root", access_key_id), self.token)
 
+    async def note_used(self, access_key_id: str) -> None:
+        return None
+
 
 @dataclass
 class Nonces:
